@@ -1,0 +1,254 @@
+/*
+ * edge.c - convolution filters: sharpen, convolve, laplacian, emboss, sobel.
+ *
+ * Border: edges extended. Definitions, per channel, with p the input around the pixel:
+ *   convolve:kernel,divisor,bias
+ *            v' = clamp(round(sum(K[i][j] p[y+i][x+j]) / divisor + bias)), K a square odd-sized
+ *            kernel (1x1 .. 15x15) given row by row as numbers separated by '/' or spaces,
+ *            e.g. convolve:kernel=0/-1/0/-1/5/-1/0/-1/0. divisor 0 (default) means the sum of
+ *            the kernel, or 1 when that sum is 0. Rounding is half away from zero. With integer
+ *            kernel, divisor and bias the arithmetic is exact integer arithmetic.
+ *            Alpha: premultiplied.
+ *   sharpen  convolve with 0 -1 0 / -1 5 -1 / 0 -1 0. Alpha: premultiplied.
+ *   laplacian v' = clamp(|sum(L p)|), L = 0 1 0 / 1 -4 1 / 0 1 0 (OpenCV's Laplacian, ksize 1,
+ *            followed by convertScaleAbs). Alpha copied unchanged.
+ *   emboss   convolve with -2 -1 0 / -1 1 1 / 0 1 2 (flat areas keep their value).
+ *            Alpha copied unchanged.
+ *   sobel    v' = clamp(round(sqrt(gx^2 + gy^2))), gx = [-1 0 1; -2 0 2; -1 0 1] * p,
+ *            gy its transpose. Alpha copied unchanged.
+ */
+#include "stencil.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define CONV_MAX_R 7
+#define CHUNK 512
+
+typedef struct conv_params {
+    int r;
+    int integer; /* exact integer path */
+    int absval;  /* laplacian: absolute value before clamping */
+    int ncomp;   /* channels computed; the rest (alpha) copied */
+    int32_t div; /* integer path */
+    int32_t bias;
+    double ddiv, dbias;
+    int32_t wi[(2 * CONV_MAX_R + 1) * (2 * CONV_MAX_R + 1)];
+    float wf[(2 * CONV_MAX_R + 1) * (2 * CONV_MAX_R + 1)];
+} conv_params;
+
+static void conv_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const conv_params *p = PP_STAGE_PARAMS(conv_params, s);
+    const int c = s->src.channels, w = s->src.width, r = p->r, k = 2 * r + 1;
+    const size_t n = (size_t)w * c;
+    pp_ring g;
+    pp_ring_init(&g, &s->src, r, y0, scratch);
+    for (int y = y0; y < y1; y++) {
+        pp_ring_advance(&g, y);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+            size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+            if (p->integer) {
+                int32_t acc[CHUNK];
+                for (size_t i = 0; i < len; i++) acc[i] = 0;
+                for (int dy = 0; dy < k; dy++) {
+                    const uint8_t *row = pp_ring_row(&g, y, dy - r) + i0;
+                    for (int dx = 0; dx < k; dx++) {
+                        const int32_t wk = p->wi[dy * k + dx];
+                        if (!wk) continue;
+                        const uint8_t *a = row + (size_t)dx * c;
+                        for (size_t i = 0; i < len; i++) acc[i] += wk * a[i];
+                    }
+                }
+                if (p->absval) {
+                    for (size_t i = 0; i < len; i++) {
+                        int32_t v = acc[i] < 0 ? -acc[i] : acc[i];
+                        out[i0 + i] = (uint8_t)(v > 255 ? 255 : v);
+                    }
+                } else if (p->div == 1) {
+                    for (size_t i = 0; i < len; i++) out[i0 + i] = pp_clamp_int(acc[i] + p->bias);
+                } else {
+                    const int64_t d = p->div, b = (int64_t)p->bias * p->div;
+                    for (size_t i = 0; i < len; i++) {
+                        int64_t num = acc[i] + b;
+                        int64_t v = num <= 0 ? 0 : (2 * num + d) / (2 * d);
+                        out[i0 + i] = (uint8_t)(v > 255 ? 255 : v);
+                    }
+                }
+            } else {
+                float acc[CHUNK];
+                for (size_t i = 0; i < len; i++) acc[i] = 0;
+                for (int dy = 0; dy < k; dy++) {
+                    const uint8_t *row = pp_ring_row(&g, y, dy - r) + i0;
+                    for (int dx = 0; dx < k; dx++) {
+                        const float wk = p->wf[dy * k + dx];
+                        if (wk == 0.0f) continue;
+                        const uint8_t *a = row + (size_t)dx * c;
+                        for (size_t i = 0; i < len; i++) acc[i] += wk * (float)a[i];
+                    }
+                }
+                const float inv = (float)(1.0 / p->ddiv), bias = (float)p->dbias;
+                for (size_t i = 0; i < len; i++) {
+                    float v = acc[i] * inv + bias;
+                    if (p->absval) v = fabsf(v);
+                    out[i0 + i] = pp_clamp_round(v);
+                }
+            }
+        }
+        if (p->ncomp < c) { /* copy alpha */
+            const uint8_t *in = pp_row(&s->src, y);
+            for (int x = 0; x < w; x++) out[(size_t)x * c + c - 1] = in[(size_t)x * c + c - 1];
+        }
+    }
+}
+
+/* Fills a conv stage; kernel values kv (size k*k). */
+static pp_status conv_setup(pp_plan *plan, const pp_geom *in, const double *kv, int count,
+                            double divisor, double bias, int absval, int keep_alpha, char *err,
+                            size_t errlen)
+{
+    int k = (int)lround(sqrt((double)count));
+    if (k * k != count || k % 2 == 0 || k > 2 * CONV_MAX_R + 1) {
+        snprintf(err, errlen,
+                 "kernel has %d values; it needs an odd square count (1, 9, 25, ... 225), "
+                 "row by row, e.g. kernel=0/-1/0/-1/5/-1/0/-1/0", count);
+        return PP_ERR_SPEC;
+    }
+    plan->out = *in;
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, conv_kernel, PP_BUF_IN, PP_BUF_OUT);
+    conv_params *cp = PP_PARAMS_OF(conv_params, st);
+    cp->r = k / 2;
+    cp->absval = absval;
+    cp->ncomp = keep_alpha && pp_has_alpha(in->channels) ? in->channels - 1 : in->channels;
+    double sum = 0;
+    int integer = 1;
+    for (int i = 0; i < count; i++) {
+        sum += kv[i];
+        if (kv[i] != floor(kv[i]) || fabs(kv[i]) > 1e6) integer = 0;
+    }
+    if (divisor == 0) divisor = sum != 0 ? sum : 1;
+    if (divisor < 0) { /* keep the division positive: negate kernel and divisor */
+        snprintf(err, errlen, "divisor must be positive (the kernel sums to %g)", sum);
+        return PP_ERR_SPEC;
+    }
+    if (divisor != floor(divisor) || bias != floor(bias) || divisor > 1e6) integer = 0;
+    cp->integer = integer;
+    cp->div = (int32_t)divisor;
+    cp->bias = (int32_t)bias;
+    cp->ddiv = divisor;
+    cp->dbias = bias;
+    for (int i = 0; i < count; i++) {
+        cp->wi[i] = integer ? (int32_t)kv[i] : 0;
+        cp->wf[i] = (float)kv[i];
+    }
+    st->scratch_bytes = pp_ring_bytes(in->width, in->channels, cp->r);
+    st->min_band_rows = 4 * cp->r;
+    return PP_OK;
+}
+
+static pp_status plan_convolve(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                               size_t errlen)
+{
+    if (p->nlist == 0) {
+        snprintf(err, errlen, "needs kernel=..., e.g. convolve:kernel=0/-1/0/-1/5/-1/0/-1/0");
+        return PP_ERR_SPEC;
+    }
+    return conv_setup(plan, in, p->list, p->nlist, p->v[1], p->v[2], 0, 0, err, errlen);
+}
+
+static const double k_sharpen[9] = {0, -1, 0, -1, 5, -1, 0, -1, 0};
+static const double k_laplacian[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0};
+static const double k_emboss[9] = {-2, -1, 0, -1, 1, 1, 0, 1, 2};
+
+static pp_status plan_sharpen(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                              size_t errlen)
+{
+    (void)p;
+    return conv_setup(plan, in, k_sharpen, 9, 1, 0, 0, 0, err, errlen);
+}
+static pp_status plan_laplacian(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                                size_t errlen)
+{
+    (void)p;
+    return conv_setup(plan, in, k_laplacian, 9, 1, 0, 1, 1, err, errlen);
+}
+static pp_status plan_emboss(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                             size_t errlen)
+{
+    (void)p;
+    return conv_setup(plan, in, k_emboss, 9, 1, 0, 0, 1, err, errlen);
+}
+
+/* ---- sobel -------------------------------------------------------------------------------- */
+
+static void sobel_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const int c = s->src.channels, w = s->src.width;
+    const size_t n = (size_t)w * c;
+    const int ncomp = pp_has_alpha(c) ? c - 1 : c;
+    pp_ring g;
+    pp_ring_init(&g, &s->src, 1, y0, scratch);
+    for (int y = y0; y < y1; y++) {
+        pp_ring_advance(&g, y);
+        const uint8_t *a = pp_ring_row(&g, y, -1), *b = pp_ring_row(&g, y, 0),
+                      *d = pp_ring_row(&g, y, 1);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (size_t i = 0; i < n; i++) {
+            /* padded index of (x, k) is i + c; its left neighbour i, right i + 2c */
+            int gx = (a[i + 2 * c] + 2 * b[i + 2 * c] + d[i + 2 * c]) - (a[i] + 2 * b[i] + d[i]);
+            int gy = (d[i] + 2 * d[i + c] + d[i + 2 * c]) - (a[i] + 2 * a[i + c] + a[i + 2 * c]);
+            float m = sqrtf((float)(gx * gx + gy * gy)) + 0.5f;
+            out[i] = (uint8_t)(m >= 255.0f ? 255 : (int)m);
+        }
+        if (ncomp < c) {
+            const uint8_t *in = pp_row(&s->src, y);
+            for (int x = 0; x < w; x++) out[(size_t)x * c + c - 1] = in[(size_t)x * c + c - 1];
+        }
+    }
+}
+
+static pp_status plan_sobel(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                            size_t errlen)
+{
+    (void)p;
+    (void)err;
+    (void)errlen;
+    plan->out = *in;
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, sobel_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->scratch_bytes = pp_ring_bytes(in->width, in->channels, 1);
+    st->min_band_rows = 4;
+    return PP_OK;
+}
+
+/* ---- registry entries --------------------------------------------------------------------- */
+
+static const pp_param_info p_convolve[] = {
+    {"kernel", PP_PARAM_LIST, 0, -1e6, 1e6, NULL, 1,
+     "odd square kernel, row by row, values separated by '/' or spaces"},
+    {"divisor", PP_PARAM_FLOAT, 0, 0, 1e9, NULL, 0, "0 = sum of the kernel (1 if it is 0)"},
+    {"bias", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "added after dividing"}};
+
+#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
+static const pp_filter_def defs[] = {
+    {{"sharpen", "spatial", "3x3 sharpening",
+      "Convolution with 0 -1 0 / -1 5 -1 / 0 -1 0, clamped; edges extended; premultiplied alpha.",
+      NULL, 0}, PP_ALPHA_PREMUL, plan_sharpen},
+    {{"convolve", "spatial", "any odd square kernel",
+      "v' = clamp(round(sum(K p) / divisor + bias)), half away from zero; kernel=a/b/c/... row "
+      "by row (1x1 to 15x15); edges extended; premultiplied alpha.", NP(p_convolve)},
+     PP_ALPHA_PREMUL, plan_convolve},
+    {{"sobel", "spatial", "Sobel gradient magnitude",
+      "v' = clamp(round(sqrt(gx^2 + gy^2))) of the 3x3 Sobel derivatives, per channel; edges "
+      "extended; alpha unchanged.", NULL, 0}, PP_ALPHA_SELF, plan_sobel},
+    {{"laplacian", "spatial", "absolute Laplacian",
+      "v' = clamp(|0 1 0 / 1 -4 1 / 0 1 0 * p|); edges extended; alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_laplacian},
+    {{"emboss", "spatial", "emboss relief",
+      "Convolution with -2 -1 0 / -1 1 1 / 0 1 2, clamped; edges extended; alpha unchanged.",
+      NULL, 0}, PP_ALPHA_SELF, plan_emboss},
+};
+
+const pp_filter_family pp_family_edge = {defs, (int)(sizeof defs / sizeof defs[0])};

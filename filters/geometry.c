@@ -1,0 +1,172 @@
+/*
+ * geometry.c - pixel-moving filters: flip, flop, transpose, rotate, crop.
+ *
+ * Each output pixel is a copy of exactly one input pixel (all channels, alpha included), so
+ * these are exact by construction. Output row y of rotate/transpose reads an input column; the
+ * band loop walks the output in tiles so both sides stay in cache.
+ *   flip       out(x, y) = in(x, H-1-y)             (upside down)
+ *   flop       out(x, y) = in(W-1-x, y)             (mirror)
+ *   transpose  out(x, y) = in(y, x)                 (W and H swap)
+ *   rotate:90  clockwise: out(x, y) = in(y, H-1-x)  (W and H swap)
+ *   rotate:180 out(x, y) = in(W-1-x, H-1-y)
+ *   rotate:270 clockwise: out(x, y) = in(W-1-y, x)
+ *   crop:x,y,width,height  out(i, j) = in(x+i, y+j); width/height 0 mean "to the edge"
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct geo_params {
+    int op; /* see enum */
+    int x, y;
+} geo_params;
+
+enum { G_FLIP, G_FLOP, G_TRANSPOSE, G_ROT90, G_ROT180, G_ROT270, G_CROP };
+
+#define TILE 32
+
+static inline void copy_px(uint8_t *d, const uint8_t *s, int c)
+{
+    switch (c) {
+    case 4: d[3] = s[3]; /* fall through */
+    case 3: d[2] = s[2]; /* fall through */
+    case 2: d[1] = s[1]; /* fall through */
+    default: d[0] = s[0];
+    }
+}
+
+static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const geo_params *p = PP_STAGE_PARAMS(geo_params, s);
+    const int c = s->src.channels, W = s->src.width, H = s->src.height;
+    const int ow = s->dst.width;
+    const size_t rowbytes = (size_t)ow * c;
+    switch (p->op) {
+    case G_FLIP:
+        for (int y = y0; y < y1; y++) memcpy(pp_row(&s->dst, y), pp_row(&s->src, H - 1 - y), rowbytes);
+        return;
+    case G_CROP:
+        for (int y = y0; y < y1; y++)
+            memcpy(pp_row(&s->dst, y), pp_row(&s->src, p->y + y) + (size_t)p->x * c, rowbytes);
+        return;
+    case G_FLOP:
+    case G_ROT180:
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *in = pp_row(&s->src, p->op == G_FLOP ? y : H - 1 - y);
+            uint8_t *out = pp_row(&s->dst, y);
+            for (int x = 0; x < W; x++) copy_px(out + (size_t)x * c, in + (size_t)(W - 1 - x) * c, c);
+        }
+        return;
+    default: /* transpose-like: out(x, y) = in(sx, sy) with sx, sy from y, x */
+        for (int ty = y0; ty < y1; ty += TILE) {
+            int ty1 = ty + TILE < y1 ? ty + TILE : y1;
+            for (int tx = 0; tx < ow; tx += TILE) {
+                int tx1 = tx + TILE < ow ? tx + TILE : ow;
+                for (int y = ty; y < ty1; y++) {
+                    uint8_t *out = pp_row(&s->dst, y);
+                    for (int x = tx; x < tx1; x++) {
+                        int sx, sy;
+                        if (p->op == G_TRANSPOSE) sx = y, sy = x;
+                        else if (p->op == G_ROT90) sx = y, sy = H - 1 - x;
+                        else sx = W - 1 - y, sy = x; /* G_ROT270 */
+                        copy_px(out + (size_t)x * c, pp_row(&s->src, sy) + (size_t)sx * c, c);
+                    }
+                }
+            }
+        }
+        return;
+    }
+}
+
+static pp_status plan_geo(const pp_geom *in, pp_plan *plan, int op, int swap)
+{
+    plan->out = *in;
+    if (swap) {
+        plan->out.width = in->height;
+        plan->out.height = in->width;
+    }
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, geo_kernel, PP_BUF_IN, PP_BUF_OUT);
+    PP_PARAMS_OF(geo_params, st)->op = op;
+    return PP_OK;
+}
+
+#define GEO_PLAN(fname, op, swap)                                                              \
+    static pp_status fname(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,   \
+                           size_t errlen)                                                      \
+    {                                                                                          \
+        (void)p;                                                                               \
+        (void)err;                                                                             \
+        (void)errlen;                                                                          \
+        return plan_geo(in, plan, op, swap);                                                   \
+    }
+GEO_PLAN(plan_flip, G_FLIP, 0)
+GEO_PLAN(plan_flop, G_FLOP, 0)
+GEO_PLAN(plan_transpose, G_TRANSPOSE, 1)
+
+static pp_status plan_rotate(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                             size_t errlen)
+{
+    int a = (int)p->v[0];
+    switch (a) {
+    case 90: return plan_geo(in, plan, G_ROT90, 1);
+    case 180: return plan_geo(in, plan, G_ROT180, 0);
+    case 270: return plan_geo(in, plan, G_ROT270, 1);
+    default: snprintf(err, errlen, "angle must be 90, 180 or 270, not %d", a); return PP_ERR_SPEC;
+    }
+}
+
+static pp_status plan_crop(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                           size_t errlen)
+{
+    long x = (long)p->v[0], y = (long)p->v[1], w = (long)p->v[2], h = (long)p->v[3];
+    if (x >= in->width || y >= in->height) {
+        snprintf(err, errlen, "origin %ld,%ld lies outside the %dx%d image", x, y, in->width,
+                 in->height);
+        return PP_ERR_SPEC;
+    }
+    if (w == 0) w = in->width - x;
+    if (h == 0) h = in->height - y;
+    if (x + w > in->width || y + h > in->height) {
+        snprintf(err, errlen, "rectangle %ldx%ld at %ld,%ld does not fit in the %dx%d image", w, h,
+                 x, y, in->width, in->height);
+        return PP_ERR_SPEC;
+    }
+    plan->out = *in;
+    plan->out.width = (int)w;
+    plan->out.height = (int)h;
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, geo_kernel, PP_BUF_IN, PP_BUF_OUT);
+    geo_params *gp = PP_PARAMS_OF(geo_params, st);
+    gp->op = G_CROP;
+    gp->x = (int)x;
+    gp->y = (int)y;
+    return PP_OK;
+}
+
+static const pp_param_info p_rotate[] = {
+    {"angle", PP_PARAM_INT, 90, 90, 270, NULL, 0, "90, 180 or 270 degrees clockwise"}};
+static const pp_param_info p_crop[] = {
+    {"x", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "left column"},
+    {"y", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "top row"},
+    {"width", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "0 = to the right edge"},
+    {"height", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "0 = to the bottom edge"}};
+
+#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
+static const pp_filter_def defs[] = {
+    {{"flip", "geometry", "upside down", "out(x, y) = in(x, H-1-y).", NULL, 0}, PP_ALPHA_SELF,
+     plan_flip},
+    {{"flop", "geometry", "left-right mirror", "out(x, y) = in(W-1-x, y).", NULL, 0},
+     PP_ALPHA_SELF, plan_flop},
+    {{"transpose", "geometry", "swap rows and columns", "out(x, y) = in(y, x).", NULL, 0},
+     PP_ALPHA_SELF, plan_transpose},
+    {{"rotate", "geometry", "rotate by a multiple of 90 degrees clockwise",
+      "90: out(x, y) = in(y, H-1-x); 180: out(x, y) = in(W-1-x, H-1-y); "
+      "270: out(x, y) = in(W-1-y, x).", NP(p_rotate)}, PP_ALPHA_SELF, plan_rotate},
+    {{"crop", "geometry", "cut out a rectangle",
+      "out(i, j) = in(x+i, y+j); the rectangle must lie inside the image; width/height 0 mean "
+      "to the edge.", NP(p_crop)}, PP_ALPHA_SELF, plan_crop},
+};
+
+const pp_filter_family pp_family_geometry = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -1,0 +1,282 @@
+/*
+ * pixpool.h - the public API of libpixpool.
+ *
+ * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA, GIF, PSD, HDR and PNM through
+ * stb_image), runs a pipeline of filters on it with one of three executors (serial, OpenMP
+ * threads, or a persistent pool of forked worker processes sharing the pixels through shared
+ * memory) and saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
+ *
+ * Conventions used throughout:
+ * - Every function that can fail returns a pp_status; PP_OK (0) is success. On failure the
+ *   context keeps a detailed message, read with pp_ctx_last_error() ("photo.png: IHDR: ...").
+ *   The library never prints, exits or aborts on bad input.
+ * - Objects are created by *_new / loaded by pp_load* and released by the matching *_free.
+ *   Output parameters are set only on success (and to NULL on failure where they are pointers).
+ * - Thread safety: distinct contexts may be used from distinct threads at the same time. A
+ *   single context, and the images and pipelines used with it, must be used by one thread at a
+ *   time. There is no mutable global state except what libpng/stb keep thread-locally.
+ * - Pixels are 8 bits per channel, interleaved, 1 to 4 channels (gray, gray+alpha, RGB, RGBA),
+ *   rows top to bottom, each row `stride` bytes apart (stride >= width * channels).
+ */
+#ifndef PIXPOOL_H
+#define PIXPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PP_API __attribute__((visibility("default")))
+#else
+#define PP_API
+#endif
+
+#define PP_VERSION_MAJOR 0
+#define PP_VERSION_MINOR 1
+#define PP_VERSION_PATCH 0
+#define PP_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------- */
+
+/** Result of every fallible call. 0 is success; every failure has a name and a text. */
+typedef enum pp_status {
+    PP_OK = 0,
+    PP_ERR_NOMEM = 1,       /**< out of memory (or the context's memory limit was hit) */
+    PP_ERR_IO = 2,          /**< a file could not be opened, read or written */
+    PP_ERR_FORMAT = 3,      /**< not an image format pixpool reads, or an output extension it
+                                 cannot write */
+    PP_ERR_DECODE = 4,      /**< the image data is corrupt or truncated */
+    PP_ERR_ENCODE = 5,      /**< the encoder failed */
+    PP_ERR_LIMIT = 6,       /**< the image exceeds a limit (pixels, dimensions, memory) */
+    PP_ERR_INVALID = 7,     /**< an invalid argument was passed (API misuse) */
+    PP_ERR_SPEC = 8,        /**< a filter spec or filter parameter is invalid */
+    PP_ERR_WORKER = 9,      /**< a worker process of the fork backend died */
+    PP_ERR_BACKEND = 10,    /**< the executor could not run (e.g. the pool could not start) */
+    PP_ERR_INTERRUPTED = 11 /**< the operation was interrupted */
+} pp_status;
+
+/** A static English text for a status code (never NULL). Thread-safe. */
+PP_API const char *pp_strerror(pp_status status);
+
+/** The library's version, "MAJOR.MINOR.PATCH" (same as PP_VERSION_STRING at build time). */
+PP_API const char *pp_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Context: configuration, executor, limits, last error
+ * ------------------------------------------------------------------------------------------- */
+
+/** How filter stages are executed. All three give bit-identical output. */
+typedef enum pp_backend {
+    PP_BACKEND_SERIAL = 0, /**< bands run in order on the calling thread (the baseline) */
+    PP_BACKEND_OPENMP = 1, /**< an OpenMP parallel-for over bands */
+    PP_BACKEND_FORK = 2    /**< a persistent pool of forked worker processes; pixels live in a
+                                shared-memory arena and are never copied between processes */
+} pp_backend;
+
+/** An opaque context. Owns the executor state (thread count, worker pool), limits, settings and
+ *  the last error message. Create with pp_ctx_new(), release with pp_ctx_free(). */
+typedef struct pp_ctx pp_ctx;
+
+/** Creates a context with defaults: backend OpenMP, workers = online CPUs, max pixels 2^30,
+ *  PNG compression level 6, JPEG quality 90. Returns NULL only when out of memory. */
+PP_API pp_ctx *pp_ctx_new(void);
+
+/** Releases a context: stops and reaps its worker processes (if any) and frees its memory.
+ *  Images still alive that live in the context's shared arena stay valid until freed.
+ *  NULL is allowed. */
+PP_API void pp_ctx_free(pp_ctx *ctx);
+
+/** Selects the backend for the following calls. PP_ERR_INVALID for an unknown value. */
+PP_API pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend);
+PP_API pp_backend pp_ctx_backend(const pp_ctx *ctx);
+
+/** Number of workers (threads or processes) used by the parallel backends; 0 means the number
+ *  of CPUs this process may use. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
+ *  restarts the pool on next use. */
+PP_API pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers);
+/** The number of CPUs this process may run on (its CPU affinity mask). The default worker
+ *  count. Thread-safe. */
+PP_API int pp_cpu_count(void);
+
+/** The effective worker count (0 resolved to the CPU count). */
+PP_API int pp_ctx_workers(const pp_ctx *ctx);
+
+/** Rows per band handed to one worker at a time; 0 (default) lets the executor choose. The
+ *  output never depends on it. */
+PP_API pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows);
+
+/** Largest image (width x height) that is decoded or allocated; checked from the file's header
+ *  before any allocation. Default 2^30 (about one gigapixel). 0 is PP_ERR_INVALID. */
+PP_API pp_status pp_ctx_set_max_pixels(pp_ctx *ctx, uint64_t max_pixels);
+PP_API uint64_t pp_ctx_max_pixels(const pp_ctx *ctx);
+
+/** PNG compression level 0..9 (default 6). */
+PP_API pp_status pp_ctx_set_png_level(pp_ctx *ctx, int level);
+/** JPEG quality 1..100 (default 90). */
+PP_API pp_status pp_ctx_set_jpeg_quality(pp_ctx *ctx, int quality);
+
+/** The detailed message of the last failed call on this context ("" if none). The pointer stays
+ *  valid until the next call on the context. */
+PP_API const char *pp_ctx_last_error(const pp_ctx *ctx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Images
+ * ------------------------------------------------------------------------------------------- */
+
+/** An opaque image: width x height pixels of `channels` 8-bit channels. */
+typedef struct pp_image pp_image;
+
+/** Allocates an image (pixels zeroed) of 1..4 channels. PP_ERR_LIMIT when larger than the
+ *  context's pixel limit. The caller frees it with pp_image_free(). */
+PP_API pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_image **out);
+
+/** Wraps a caller's buffer without copying. The buffer must stay valid, and must not be freed by
+ *  the caller, until pp_image_free() of the wrapper; pixpool never frees it. stride is the byte
+ *  distance between rows (0 means width * channels). Filters never write into an input image,
+ *  so a wrapped buffer used as input is left as it was. */
+PP_API pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int channels,
+                               size_t stride, pp_image **out);
+
+/** Frees an image (and its pixels, unless wrapped). NULL is allowed. */
+PP_API void pp_image_free(pp_image *image);
+
+PP_API int pp_image_width(const pp_image *image);
+PP_API int pp_image_height(const pp_image *image);
+PP_API int pp_image_channels(const pp_image *image);
+/** Bits per channel: always 8 in this version. */
+PP_API int pp_image_depth(const pp_image *image);
+PP_API size_t pp_image_stride(const pp_image *image);
+/** The first byte of the first row. Writable unless the image is an input being processed. */
+PP_API uint8_t *pp_image_data(pp_image *image);
+
+/* ---------------------------------------------------------------------------------------------
+ * Loading and saving
+ * ------------------------------------------------------------------------------------------- */
+
+/** Image file formats. */
+typedef enum pp_format {
+    PP_FORMAT_UNKNOWN = 0,
+    PP_FORMAT_PNG,
+    PP_FORMAT_JPEG,
+    PP_FORMAT_BMP,
+    PP_FORMAT_TGA,
+    PP_FORMAT_GIF,
+    PP_FORMAT_PSD,
+    PP_FORMAT_HDR,
+    PP_FORMAT_PNM
+} pp_format;
+
+/** Lower-case name of a format ("png", "jpeg", ...); "unknown" for PP_FORMAT_UNKNOWN. */
+PP_API const char *pp_format_name(pp_format format);
+
+/** The format an output file name asks for, from its extension, case-insensitively: .png,
+ *  .jpg/.jpeg, .bmp, .tga. PP_FORMAT_UNKNOWN for anything else (pixpool cannot write it). */
+PP_API pp_format pp_format_from_path(const char *path);
+
+/** What a file's header says, read without decoding the pixels. */
+typedef struct pp_image_info {
+    pp_format format;
+    int width, height;
+    int channels;  /**< channels pixpool decodes it to (1..4) */
+    int depth;     /**< bits per channel stored in the file (1..32; pixpool decodes to 8) */
+} pp_image_info;
+
+/** Reads the header of a file. The format is detected from its bytes, never its name. */
+PP_API pp_status pp_info(pp_ctx *ctx, const char *path, pp_image_info *info);
+
+/** Loads an image file. The format is detected from the bytes. PNG of any colour type and bit
+ *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits (16-bit
+ *  samples are rounded to 8 bits); GIF gives its first frame; HDR is tone-mapped to 8 bits.
+ *  The pixel limit is checked from the header before anything is allocated. */
+PP_API pp_status pp_load(pp_ctx *ctx, const char *path, pp_image **out);
+
+/** Loads an image from memory; `name` (may be NULL) is used in error messages. */
+PP_API pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const char *name,
+                             pp_image **out);
+
+/** Saves an image; the format follows the path's extension (see pp_format_from_path; any other
+ *  extension is PP_ERR_FORMAT). The file is written under a temporary name in the same folder
+ *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel. */
+PP_API pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path);
+
+/** Encodes an image into a new malloc()ed buffer (free it with free()). format must be PNG,
+ *  JPEG, BMP or TGA. */
+PP_API pp_status pp_save_mem(pp_ctx *ctx, const pp_image *image, pp_format format,
+                             void **data, size_t *size);
+
+/* ---------------------------------------------------------------------------------------------
+ * Filters and pipelines
+ * ------------------------------------------------------------------------------------------- */
+
+/** Parameter types of a filter's schema. */
+typedef enum pp_param_type {
+    PP_PARAM_INT = 0,   /**< an integer */
+    PP_PARAM_FLOAT = 1, /**< a real number */
+    PP_PARAM_ENUM = 2,  /**< one of a list of names; its value is the index in `choices` */
+    PP_PARAM_LIST = 3   /**< a list of real numbers separated by spaces or '/' */
+} pp_param_type;
+
+/** One parameter of a filter's schema. */
+typedef struct pp_param_info {
+    const char *name;
+    pp_param_type type;
+    double def;                 /**< default value (ignored if `required` or a list) */
+    double min, max;            /**< allowed range, inclusive */
+    const char *const *choices; /**< for PP_PARAM_ENUM: NULL-terminated names */
+    int required;               /**< 1 when there is no default (or 2: "one of a group") */
+    const char *help;
+} pp_param_info;
+
+/** A filter of the registry. */
+typedef struct pp_filter_info {
+    const char *name;
+    const char *family;      /**< "colour", "spatial", "geometry", "histogram" */
+    const char *summary;     /**< one line */
+    const char *definition;  /**< the exact definition: formula, rounding, borders, alpha */
+    const pp_param_info *params;
+    int nparams;
+} pp_filter_info;
+
+/** Number of filters in the registry, and the i-th (0-based; NULL when out of range). */
+PP_API int pp_filter_count(void);
+PP_API const pp_filter_info *pp_filter_at(int index);
+/** The filter called `name`, or NULL. */
+PP_API const pp_filter_info *pp_filter_find(const char *name);
+
+/** An ordered list of filters with their parameters, validated when added. */
+typedef struct pp_pipeline pp_pipeline;
+
+PP_API pp_status pp_pipeline_new(pp_ctx *ctx, pp_pipeline **out);
+PP_API void pp_pipeline_free(pp_pipeline *pipeline);
+
+/** Appends a filter given as a spec string: "name" or "name:key=value,key=value", e.g.
+ *  "gaussian:sigma=2.5". Unknown filter, unknown key, bad number or out-of-range value give
+ *  PP_ERR_SPEC with a message that lists what is allowed. */
+PP_API pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pipeline, const char *spec);
+
+/** Appends a filter by name with typed parameters: `nparams` keys and their values (enum
+ *  parameters take the index of the choice). List parameters cannot be given this way. */
+PP_API pp_status pp_pipeline_add(pp_ctx *ctx, pp_pipeline *pipeline, const char *filter,
+                                 int nparams, const char *const *keys, const double *values);
+
+/** Number of filters in the pipeline. */
+PP_API int pp_pipeline_length(const pp_pipeline *pipeline);
+
+/** Runs the pipeline on `in` with the context's backend and workers and returns a new image in
+ *  *out (the caller frees it). `in` is never modified. With the fork backend, a heap image is
+ *  copied once into the shared arena; an image loaded by a fork context already lives there. */
+PP_API pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pipeline, const pp_image *in,
+                                 pp_image **out);
+
+/** Convenience: parses one spec and runs it. */
+PP_API pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIXPOOL_H */

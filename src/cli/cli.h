@@ -1,0 +1,24 @@
+/*
+ * cli.h - shared pieces of the pixpool command-line tool (src/cli/).
+ * The CLI uses the public API (pixpool.h) only.
+ */
+#ifndef PP_CLI_H
+#define PP_CLI_H
+
+#include "pixpool.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses a backend name; returns -1 if unknown. */
+int cli_parse_backend(const char *s);
+/* Parses an integer in [lo, hi] into *out; prints a usage error and returns -1 on failure. */
+int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
+/* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
+int cli_exit_code(pp_status st);
+
+int cmd_apply(int argc, char **argv);
+int cmd_filters(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * ctx.c - the context (settings, limits, last error), status texts and the version.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void pp_fork_pool_destroy(pp_ctx *ctx); /* exec_fork.c */
+
+const char *pp_version(void) { return PP_VERSION_STRING; }
+
+const char *pp_strerror(pp_status status)
+{
+    switch (status) {
+    case PP_OK: return "success";
+    case PP_ERR_NOMEM: return "out of memory";
+    case PP_ERR_IO: return "input/output error";
+    case PP_ERR_FORMAT: return "unsupported image format";
+    case PP_ERR_DECODE: return "corrupt or truncated image data";
+    case PP_ERR_ENCODE: return "image encoding failed";
+    case PP_ERR_LIMIT: return "image exceeds a limit";
+    case PP_ERR_INVALID: return "invalid argument";
+    case PP_ERR_SPEC: return "invalid filter spec";
+    case PP_ERR_WORKER: return "a worker process died";
+    case PP_ERR_BACKEND: return "executor unavailable";
+    case PP_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown status";
+}
+
+int pp_online_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int pp_cpu_count(void) { return pp_online_cpus(); }
+
+pp_ctx *pp_ctx_new(void)
+{
+    pp_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return NULL;
+    ctx->backend = PP_BACKEND_OPENMP;
+    ctx->workers = 0;
+    ctx->band_rows = 0;
+    ctx->max_pixels = (uint64_t)1 << 30;
+    ctx->png_level = 6;
+    ctx->jpeg_quality = 90;
+    return ctx;
+}
+
+void pp_ctx_free(pp_ctx *ctx)
+{
+    if (!ctx) return;
+    pp_fork_pool_destroy(ctx);
+    free(ctx->omp_scratch);
+    free(ctx);
+}
+
+void pp_clear_error(pp_ctx *ctx)
+{
+    if (ctx) ctx->errmsg[0] = '\0';
+}
+
+pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
+{
+    if (ctx) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (backend != PP_BACKEND_SERIAL && backend != PP_BACKEND_OPENMP && backend != PP_BACKEND_FORK)
+        return pp_fail(ctx, PP_ERR_INVALID, "unknown backend %d", (int)backend);
+    ctx->backend = backend;
+    return PP_OK;
+}
+
+pp_backend pp_ctx_backend(const pp_ctx *ctx) { return ctx->backend; }
+
+pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (workers < 0 || workers > 1024)
+        return pp_fail(ctx, PP_ERR_INVALID, "workers must be 0 (all CPUs) to 1024, not %d", workers);
+    ctx->workers = workers;
+    return PP_OK;
+}
+
+int pp_ctx_workers(const pp_ctx *ctx) { return ctx->workers > 0 ? ctx->workers : pp_online_cpus(); }
+
+pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (rows < 0) return pp_fail(ctx, PP_ERR_INVALID, "band rows must be >= 0, not %d", rows);
+    ctx->band_rows = rows;
+    return PP_OK;
+}
+
+pp_status pp_ctx_set_max_pixels(pp_ctx *ctx, uint64_t max_pixels)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (max_pixels == 0) return pp_fail(ctx, PP_ERR_INVALID, "max pixels must be positive");
+    ctx->max_pixels = max_pixels;
+    return PP_OK;
+}
+
+uint64_t pp_ctx_max_pixels(const pp_ctx *ctx) { return ctx->max_pixels; }
+
+pp_status pp_ctx_set_png_level(pp_ctx *ctx, int level)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (level < 0 || level > 9)
+        return pp_fail(ctx, PP_ERR_INVALID, "PNG compression level must be 0..9, not %d", level);
+    ctx->png_level = level;
+    return PP_OK;
+}
+
+pp_status pp_ctx_set_jpeg_quality(pp_ctx *ctx, int quality)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (quality < 1 || quality > 100)
+        return pp_fail(ctx, PP_ERR_INVALID, "JPEG quality must be 1..100, not %d", quality);
+    ctx->jpeg_quality = quality;
+    return PP_OK;
+}
+
+const char *pp_ctx_last_error(const pp_ctx *ctx) { return ctx ? ctx->errmsg : ""; }

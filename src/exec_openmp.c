@@ -1,0 +1,37 @@
+/*
+ * exec_openmp.c - the OpenMP executor: a parallel-for over a stage's bands.
+ *
+ * Dynamic scheduling, one band at a time; the thread count is the context's and is passed with
+ * num_threads, so the caller's own OpenMP settings (omp_set_num_threads) are never touched.
+ * Each thread gets its own slice of scratch, indexed by omp_get_thread_num().
+ */
+#include "internal.h"
+
+#include <omp.h>
+
+void *pp_heap_alloc(pp_ctx *ctx, size_t bytes);
+void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes);
+bool pp_heap_can_see(pp_ctx *ctx, const void *ptr);
+uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out);
+
+static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
+{
+    int workers = pp_ctx_workers(ctx);
+    int br = pp_stage_band_rows(ctx, st, workers);
+    int nb = pp_band_count(st->rows, br);
+    int nt = workers < nb ? workers : nb;
+    if (nt < 1) nt = 1;
+    size_t stride;
+    uint8_t *scratch = pp_scratch(ctx, st->scratch_bytes, nt, &stride);
+    if (!scratch) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory for kernel scratch");
+    const int rows = st->rows;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int b = 0; b < nb; b++) {
+        int y0 = b * br, y1 = y0 + br < rows ? y0 + br : rows;
+        st->kernel(st, y0, y1, b, scratch + (size_t)omp_get_thread_num() * stride);
+    }
+    return PP_OK;
+}
+
+const pp_executor pp_exec_openmp = {"openmp", openmp_run, pp_heap_alloc, pp_heap_free,
+                                    pp_heap_can_see};

@@ -1,0 +1,113 @@
+/*
+ * image.c - image allocation, wrapping and accessors; overflow-checked size arithmetic.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                        int channels, size_t *bytes_out)
+{
+    if (width <= 0 || height <= 0)
+        return pp_fail(ctx, PP_ERR_INVALID, "%s: invalid size %lldx%lld", what, (long long)width,
+                       (long long)height);
+    if (channels < 1 || channels > 4)
+        return pp_fail(ctx, PP_ERR_INVALID, "%s: %d channels (1..4 supported)", what, channels);
+    if (width > INT32_MAX / 4 || height > INT32_MAX / 4)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %lldx%lld exceeds the largest dimension (%d)",
+                       what, (long long)width, (long long)height, INT32_MAX / 4);
+    uint64_t pixels = (uint64_t)width * (uint64_t)height; /* < 2^62: no overflow */
+    if (pixels > ctx->max_pixels)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %lldx%lld is %llu pixels, over the limit of %llu",
+                       what, (long long)width, (long long)height, (unsigned long long)pixels,
+                       (unsigned long long)ctx->max_pixels);
+    if (pixels > SIZE_MAX / 4 / (uint64_t)channels)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: too large for this machine", what);
+    if (bytes_out) *bytes_out = (size_t)pixels * (size_t)channels;
+    return PP_OK;
+}
+
+pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height, int channels,
+                         pp_image **out)
+{
+    *out = NULL;
+    size_t bytes;
+    pp_status st = pp_check_size(ctx, "image", width, height, channels, &bytes);
+    if (st) return st;
+    pp_image *im = calloc(1, sizeof *im);
+    if (!im) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    size_t alloc_bytes = bytes ? bytes : 1;
+    im->data = ex->alloc(ctx, alloc_bytes);
+    if (!im->data) {
+        free(im);
+        if (ctx->errmsg[0]) return PP_ERR_NOMEM;
+        return pp_fail(ctx, PP_ERR_NOMEM, "out of memory allocating %dx%dx%d", width, height,
+                       channels);
+    }
+    im->width = width;
+    im->height = height;
+    im->channels = channels;
+    im->depth = 8;
+    im->stride = (size_t)width * (size_t)channels;
+    im->bytes = alloc_bytes;
+    im->owner = ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
+    im->arena = ex == &pp_exec_fork ? ctx->arena : NULL;
+    *out = im;
+    return PP_OK;
+}
+
+pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_image **out)
+{
+    if (!ctx || !out) return PP_ERR_INVALID;
+    pp_clear_error(ctx);
+    pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), width, height, channels, out);
+    if (st) return st;
+    memset((*out)->data, 0, (*out)->bytes);
+    return PP_OK;
+}
+
+pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int channels,
+                        size_t stride, pp_image **out)
+{
+    if (!ctx || !out) return PP_ERR_INVALID;
+    *out = NULL;
+    pp_clear_error(ctx);
+    if (!data) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: data is NULL");
+    pp_status st = pp_check_size(ctx, "image", width, height, channels, NULL);
+    if (st) return st;
+    size_t row = (size_t)width * (size_t)channels;
+    if (stride == 0) stride = row;
+    if (stride < row)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: stride %zu is less than %zu", stride,
+                       row);
+    pp_image *im = calloc(1, sizeof *im);
+    if (!im) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    im->width = width;
+    im->height = height;
+    im->channels = channels;
+    im->depth = 8;
+    im->stride = stride;
+    im->data = data;
+    im->owner = PP_OWN_BORROWED;
+    *out = im;
+    return PP_OK;
+}
+
+void pp_image_free(pp_image *im)
+{
+    if (!im) return;
+    if (im->owner == PP_OWN_HEAP) {
+        free(im->data);
+    } else if (im->owner == PP_OWN_ARENA) {
+        pp_arena_release(im->arena, im->data, im->bytes); /* drops the block's reference */
+    }
+    free(im);
+}
+
+int pp_image_width(const pp_image *im) { return im->width; }
+int pp_image_height(const pp_image *im) { return im->height; }
+int pp_image_channels(const pp_image *im) { return im->channels; }
+int pp_image_depth(const pp_image *im) { return im->depth; }
+size_t pp_image_stride(const pp_image *im) { return im->stride; }
+uint8_t *pp_image_data(pp_image *im) { return im->data; }

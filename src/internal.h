@@ -1,0 +1,246 @@
+/*
+ * internal.h - what the library's modules share and the outside world does not see.
+ *
+ * The three layers and their contract (see docs/DESIGN.md):
+ *  - filters (files in filters/) describe themselves with a pp_filter_def: a parameter schema and a
+ *    plan() that, for an input geometry, gives the output geometry and a list of stages;
+ *  - a stage is "compute rows [y0, y1) of the iteration space with this kernel": a kernel pointer
+ *    and plain data (views, a fixed-size parameter blob) with no pointer to anything but pixels
+ *    and partial-result slots, so it can be copied into shared memory as is;
+ *  - executors (exec_*.c) run a stage's bands; they never know which filter a stage belongs to.
+ * The pipeline (pipeline.c) is the only place that knows both: it plans, provides buffers and
+ * hands stages to the context's executor.
+ */
+#ifndef PP_INTERNAL_H
+#define PP_INTERNAL_H
+
+#include "pixpool.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PP_ERRMSG_MAX 512
+#define PP_PARAM_BYTES 4096 /* size of a stage's parameter blob */
+#define PP_MAX_PARAMS 8     /* parameters per filter */
+#define PP_MAX_LIST 225     /* values of a list parameter (a 15x15 kernel) */
+#define PP_MAX_STAGES 8
+#define PP_MAX_TEMPS 4
+#define PP_ALIGN 64
+
+/* ---- executors --------------------------------------------------------------------------- */
+
+struct pp_stage;
+typedef struct pp_executor pp_executor;
+
+/* Executor interface: one table per backend. */
+struct pp_executor {
+    const char *name;
+    /* Runs every band of the stage; returns PP_OK or an error (message set on ctx). */
+    pp_status (*run)(pp_ctx *ctx, const struct pp_stage *stage);
+    /* Memory for pixel buffers that this executor's workers can see (heap for threads, the
+       shared arena for processes). alloc returns memory aligned to PP_ALIGN, or NULL. */
+    void *(*alloc)(pp_ctx *ctx, size_t bytes);
+    void (*free)(pp_ctx *ctx, void *ptr, size_t bytes);
+    /* true when ptr lies in memory the executor's workers can read (any pointer for threads). */
+    bool (*can_see)(pp_ctx *ctx, const void *ptr);
+};
+
+extern const pp_executor pp_exec_serial;
+extern const pp_executor pp_exec_openmp;
+extern const pp_executor pp_exec_fork;
+
+const pp_executor *pp_executor_for(pp_backend backend);
+
+/* Band geometry shared by all executors, so that band boundaries never depend on the backend. */
+int pp_band_count(int rows, int band_rows);
+/* The band height used for a stage: the stage's own (fixed, for reductions), else the
+   context's override, else a default derived from rows and workers. */
+int pp_stage_band_rows(const pp_ctx *ctx, const struct pp_stage *stage, int workers);
+
+struct pp_fork_pool; /* exec_fork.c */
+struct pp_arena;     /* arena.c */
+
+/* ---- context ----------------------------------------------------------------------------- */
+
+struct pp_ctx {
+    pp_backend backend;
+    int workers;   /* as set; 0 = auto */
+    int band_rows; /* 0 = auto */
+    uint64_t max_pixels;
+    int png_level;
+    int jpeg_quality;
+    char errmsg[PP_ERRMSG_MAX];
+    struct pp_fork_pool *pool; /* created on first use of the fork backend */
+    struct pp_arena *arena;    /* shared memory of the fork backend (refcounted) */
+    void *omp_scratch;         /* per-thread scratch of the OpenMP executor */
+    size_t omp_scratch_bytes;
+};
+
+/* Sets ctx->errmsg from a printf format and returns status (for `return pp_fail(...)`). */
+pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pp_clear_error(pp_ctx *ctx);
+int pp_online_cpus(void); /* CPUs this process may run on (affinity) */
+
+/* ---- images ------------------------------------------------------------------------------ */
+
+typedef enum pp_owner {
+    PP_OWN_HEAP = 0,     /* malloc'd by the library */
+    PP_OWN_ARENA = 1,    /* in a fork context's shared arena */
+    PP_OWN_BORROWED = 2  /* the caller's buffer (pp_image_wrap) */
+} pp_owner;
+
+struct pp_image {
+    int width, height, channels, depth;
+    size_t stride;
+    uint8_t *data;
+    pp_owner owner;
+    size_t bytes;             /* allocation size (heap/arena) */
+    struct pp_arena *arena;   /* PP_OWN_ARENA: holds a reference */
+};
+
+/* Checked size of a width x height x channels image against ctx limits; PP_ERR_LIMIT /
+   PP_ERR_INVALID with a message naming `what` (a file name or "image"). */
+pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                        int channels, size_t *bytes_out);
+
+/* Allocates an uninitialised image whose pixels the given executor's workers can see. */
+pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height,
+                         int channels, pp_image **out);
+
+/* ---- views, stages, kernels -------------------------------------------------------------- */
+
+/* A plain view of pixels: no ownership. */
+typedef struct pp_view {
+    uint8_t *data;
+    size_t stride;
+    int width, height, channels;
+} pp_view;
+
+static inline uint8_t *pp_row(const pp_view *v, int y) { return v->data + (size_t)y * v->stride; }
+
+typedef struct pp_stage pp_stage;
+
+/* A kernel computes rows [y0, y1) of its stage's iteration space (band number `band`), using
+   `scratch` (stage->scratch_bytes bytes, private to the calling worker, aligned to PP_ALIGN,
+   contents undefined). Kernels are pure: no allocation, no I/O, no threads, no failure. */
+typedef void (*pp_kernel_fn)(const pp_stage *stage, int y0, int y1, int band, void *scratch);
+
+struct pp_stage {
+    pp_kernel_fn kernel;
+    pp_view src;        /* main input */
+    pp_view aux;        /* second input (e.g. the original for unsharp), may be empty */
+    pp_view dst;        /* output */
+    uint8_t *partials;  /* reduction slots (see pp_plan.partial_bytes), may be NULL */
+    int rows;           /* iteration space: rows 0..rows-1 (usually dst.height) */
+    int band_rows;      /* 0: executor chooses; >0: fixed (reductions rely on it) */
+    int min_band_rows;  /* lower bound for the executor's choice (halo-heavy kernels) */
+    int serial;         /* 1: run as a single band on the caller (tiny combine steps) */
+    size_t scratch_bytes;
+    _Alignas(16) unsigned char params[PP_PARAM_BYTES];
+};
+
+/* ---- plans and filters ------------------------------------------------------------------- */
+
+/* Buffer ids used by stage templates. */
+enum { PP_BUF_NONE = -1, PP_BUF_IN = 0, PP_BUF_OUT = 1, PP_BUF_TMP = 2 /* + i */ };
+
+typedef struct pp_geom {
+    int width, height, channels;
+} pp_geom;
+
+typedef struct pp_stage_tmpl {
+    pp_kernel_fn kernel;
+    int src, aux, dst; /* PP_BUF_* */
+    int rows;          /* 0: the dst buffer's height */
+    int band_rows;
+    int min_band_rows;
+    int serial;
+    size_t scratch_bytes;
+    _Alignas(16) unsigned char params[PP_PARAM_BYTES];
+} pp_stage_tmpl;
+
+typedef struct pp_plan {
+    pp_geom out;
+    int ntemps;
+    pp_geom temps[PP_MAX_TEMPS];
+    size_t partial_bytes; /* one zeroed block shared by the stages (reductions) */
+    int nstages;
+    pp_stage_tmpl stages[PP_MAX_STAGES];
+} pp_plan;
+
+/* Parsed parameter values of one filter instance. */
+typedef struct pp_params {
+    double v[PP_MAX_PARAMS];
+    bool set[PP_MAX_PARAMS];
+    int nlist;
+    double list[PP_MAX_LIST];
+} pp_params;
+
+/* How the pipeline treats an alpha channel around a filter. */
+typedef enum pp_alpha_mode {
+    PP_ALPHA_SELF = 0,   /* the kernel handles alpha itself (colour ops leave it alone) */
+    PP_ALPHA_PREMUL = 1  /* run on premultiplied colour, then unpremultiply */
+} pp_alpha_mode;
+
+typedef struct pp_filter_def {
+    pp_filter_info info;
+    pp_alpha_mode alpha;
+    /* Validates the parameters against the geometry and fills the plan. Writes a message into
+       err (errlen bytes) and returns PP_ERR_SPEC (or PP_ERR_LIMIT) when they cannot apply. */
+    pp_status (*plan)(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
+                      size_t errlen);
+} pp_filter_def;
+
+/* Helpers for plan functions. */
+pp_stage_tmpl *pp_plan_add_stage(pp_plan *plan, pp_kernel_fn kernel, int src, int dst);
+#define PP_PARAMS_OF(type, tmpl) ((type *)(void *)(tmpl)->params)
+#define PP_STAGE_PARAMS(type, stage) ((const type *)(const void *)(stage)->params)
+
+/* Number of colour channels (channels without alpha): 1 for gray/gray+alpha, 3 for RGB/RGBA. */
+static inline int pp_color_channels(int channels) { return channels >= 3 ? 3 : 1; }
+static inline bool pp_has_alpha(int channels) { return channels == 2 || channels == 4; }
+
+/* Round half away from zero and clamp to 0..255. */
+static inline uint8_t pp_clamp_round(double v)
+{
+    if (!(v > 0.0)) return 0; /* also NaN */
+    if (v >= 254.5) return 255;
+    return (uint8_t)(v + 0.5);
+}
+static inline uint8_t pp_clamp_int(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+
+/* The registry: every filter family file exports its table. */
+typedef struct pp_filter_family {
+    const pp_filter_def *defs;
+    int count;
+} pp_filter_family;
+
+const pp_filter_def *pp_registry_find(const char *name);
+int pp_registry_count(void);
+const pp_filter_def *pp_registry_at(int i);
+
+/* ---- pipeline ---------------------------------------------------------------------------- */
+
+typedef struct pp_filter_inst {
+    const pp_filter_def *def;
+    pp_params params;
+    char spec[128]; /* for messages */
+} pp_filter_inst;
+
+struct pp_pipeline {
+    int count, cap;
+    pp_filter_inst *items;
+};
+
+/* Parses one spec into an instance (message on ctx). */
+pp_status pp_parse_spec(pp_ctx *ctx, const char *spec, pp_filter_inst *out);
+
+/* ---- shared arena (fork backend) --------------------------------------------------------- */
+
+/* Every block allocated from an arena holds a reference to it; releasing the block drops it,
+   so an arena outlives its context while images still live in it. */
+void pp_arena_release(struct pp_arena *arena, void *ptr, size_t bytes);
+
+#endif /* PP_INTERNAL_H */

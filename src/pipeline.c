@@ -1,0 +1,307 @@
+/*
+ * pipeline.c - runs a pipeline: plans each filter, provides its buffers, hands its stages to the
+ * context's executor, and applies the alpha convention around filters that need it.
+ *
+ * This is the one module that knows both filters (through their plans) and executors (through
+ * pp_executor). Buffers come from the executor (heap for threads, the shared arena for
+ * processes) and are recycled within a run: a pipeline of N filters ping-pongs between a few
+ * buffers instead of faulting in fresh pages for every filter.
+ *
+ * Alpha: filters marked PP_ALPHA_PREMUL (smoothing, sharpening, rank and resampling filters)
+ * run on premultiplied colour, p = round(c * a / 255), with alpha filtered like a colour; the
+ * result is unpremultiplied, c = a ? min(255, round(p * 255 / a)) : 0. Other filters handle
+ * alpha themselves (colour operations leave it alone).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- alpha kernels ------------------------------------------------------------------------ */
+
+static void premultiply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *in = pp_row(&s->src, y);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            unsigned a = in[x * c + cc];
+            for (int k = 0; k < cc; k++) out[x * c + k] = (uint8_t)((in[x * c + k] * a + 127u) / 255u);
+            out[x * c + cc] = (uint8_t)a;
+        }
+    }
+}
+
+static void unpremultiply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *in = pp_row(&s->src, y);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            unsigned a = in[x * c + cc];
+            for (int k = 0; k < cc; k++) {
+                unsigned v = a ? (in[x * c + k] * 510u + a) / (2u * a) : 0u;
+                out[x * c + k] = (uint8_t)(v > 255u ? 255u : v);
+            }
+            out[x * c + cc] = (uint8_t)a;
+        }
+    }
+}
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+typedef struct buf {
+    uint8_t *data;
+    size_t bytes;
+} buf;
+
+#define POOL_MAX 8
+
+typedef struct run_state {
+    pp_ctx *ctx;
+    const pp_executor *ex;
+    buf pool[POOL_MAX]; /* free buffers kept for reuse within this run */
+    int npool;
+} run_state;
+
+static uint8_t *buf_get(run_state *rs, size_t bytes, size_t *cap)
+{
+    int best = -1;
+    for (int i = 0; i < rs->npool; i++)
+        if (rs->pool[i].bytes >= bytes && (best < 0 || rs->pool[i].bytes < rs->pool[best].bytes))
+            best = i;
+    if (best >= 0) {
+        buf b = rs->pool[best];
+        rs->pool[best] = rs->pool[--rs->npool];
+        *cap = b.bytes;
+        return b.data;
+    }
+    uint8_t *p = rs->ex->alloc(rs->ctx, bytes ? bytes : 1);
+    *cap = bytes ? bytes : 1;
+    return p;
+}
+
+static void buf_put(run_state *rs, uint8_t *data, size_t bytes)
+{
+    if (!data) return;
+    if (rs->npool < POOL_MAX) {
+        rs->pool[rs->npool++] = (buf){data, bytes};
+        return;
+    }
+    rs->ex->free(rs->ctx, data, bytes);
+}
+
+static void pool_drain(run_state *rs)
+{
+    for (int i = 0; i < rs->npool; i++) rs->ex->free(rs->ctx, rs->pool[i].data, rs->pool[i].bytes);
+    rs->npool = 0;
+}
+
+/* A buffer holding an image during the run. owned=false for the caller's input. */
+typedef struct slot {
+    pp_view v;
+    size_t cap;
+    bool owned;
+} slot;
+
+static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
+{
+    size_t bytes;
+    pp_status st = pp_check_size(rs->ctx, what, g.width, g.height, g.channels, &bytes);
+    if (st) return st;
+    s->v.data = buf_get(rs, bytes, &s->cap);
+    if (!s->v.data) return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, bytes);
+    s->v.width = g.width;
+    s->v.height = g.height;
+    s->v.channels = g.channels;
+    s->v.stride = (size_t)g.width * (size_t)g.channels;
+    s->owned = true;
+    return PP_OK;
+}
+
+static void slot_free(run_state *rs, slot *s)
+{
+    if (s->owned && s->v.data) buf_put(rs, s->v.data, s->cap);
+    memset(s, 0, sizeof *s);
+}
+
+static pp_status run_stage(run_state *rs, pp_stage *st)
+{
+    if (st->rows <= 0) return PP_OK;
+    if (st->serial) return pp_exec_serial.run(rs->ctx, st);
+    return rs->ex->run(rs->ctx, st);
+}
+
+/* Runs a single kernel over a whole image (used for the alpha conversions). */
+static pp_status run_simple(run_state *rs, pp_kernel_fn k, const pp_view *src, const pp_view *dst)
+{
+    pp_stage *st = calloc(1, sizeof *st);
+    if (!st) return pp_fail(rs->ctx, PP_ERR_NOMEM, "out of memory");
+    st->kernel = k;
+    st->src = *src;
+    st->dst = *dst;
+    st->rows = dst->height;
+    pp_status s = run_stage(rs, st);
+    free(st);
+    return s;
+}
+
+/* Runs one filter from `in` into a new slot `out`. */
+static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot *in, slot *out)
+{
+    pp_ctx *ctx = rs->ctx;
+    pp_plan *plan = calloc(1, sizeof *plan);
+    pp_stage *st = calloc(1, sizeof *st);
+    slot temps[PP_MAX_TEMPS];
+    memset(temps, 0, sizeof temps);
+    uint8_t *partials = NULL;
+    size_t partials_cap = 0;
+    pp_status status = PP_OK;
+    if (!plan || !st) {
+        status = pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    pp_geom g = {in->v.width, in->v.height, in->v.channels};
+    char err[PP_ERRMSG_MAX - 160];
+    err[0] = '\0';
+    status = fi->def->plan(&fi->params, &g, plan, err, sizeof err);
+    if (status) {
+        pp_fail(ctx, status, "%s: %s", fi->spec, err[0] ? err : pp_strerror(status));
+        goto done;
+    }
+    if ((status = slot_alloc(rs, fi->spec, plan->out, out))) goto done;
+    for (int i = 0; i < plan->ntemps; i++)
+        if ((status = slot_alloc(rs, fi->spec, plan->temps[i], &temps[i]))) goto done;
+    if (plan->partial_bytes) {
+        partials = buf_get(rs, plan->partial_bytes, &partials_cap);
+        if (!partials) {
+            status = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", fi->spec);
+            goto done;
+        }
+        memset(partials, 0, plan->partial_bytes);
+    }
+    for (int i = 0; i < plan->nstages; i++) {
+        const pp_stage_tmpl *t = &plan->stages[i];
+        const slot *bufs_in[2] = {in, out};
+        pp_view views[3];
+        int ids[3] = {t->src, t->aux, t->dst};
+        for (int j = 0; j < 3; j++) {
+            memset(&views[j], 0, sizeof views[j]);
+            if (ids[j] == PP_BUF_IN || ids[j] == PP_BUF_OUT) views[j] = bufs_in[ids[j]]->v;
+            else if (ids[j] >= PP_BUF_TMP) views[j] = temps[ids[j] - PP_BUF_TMP].v;
+        }
+        memset(st, 0, sizeof *st);
+        st->kernel = t->kernel;
+        st->src = views[0];
+        st->aux = views[1];
+        st->dst = views[2];
+        st->partials = partials;
+        st->rows = t->rows > 0 ? t->rows : st->dst.height;
+        st->band_rows = t->band_rows;
+        st->min_band_rows = t->min_band_rows;
+        st->serial = t->serial;
+        st->scratch_bytes = t->scratch_bytes;
+        memcpy(st->params, t->params, sizeof st->params);
+        if ((status = run_stage(rs, st))) goto done;
+    }
+done:
+    for (int i = 0; i < PP_MAX_TEMPS; i++) slot_free(rs, &temps[i]);
+    if (partials) buf_put(rs, partials, partials_cap);
+    if (status) slot_free(rs, out);
+    free(plan);
+    free(st);
+    return status;
+}
+
+static pp_status run_filter_alpha(run_state *rs, const pp_filter_inst *fi, const slot *in, slot *out)
+{
+    if (fi->def->alpha != PP_ALPHA_PREMUL || !pp_has_alpha(in->v.channels))
+        return run_filter(rs, fi, in, out);
+    slot pre;
+    memset(&pre, 0, sizeof pre);
+    pp_geom g = {in->v.width, in->v.height, in->v.channels};
+    pp_status st = slot_alloc(rs, fi->spec, g, &pre);
+    if (st) return st;
+    if (!(st = run_simple(rs, premultiply_kernel, &in->v, &pre.v))) {
+        st = run_filter(rs, fi, &pre, out);
+        if (!st && pp_has_alpha(out->v.channels))
+            st = run_simple(rs, unpremultiply_kernel, &out->v, &out->v);
+        if (st) slot_free(rs, out);
+    }
+    slot_free(rs, &pre);
+    return st;
+}
+
+static pp_status copy_into(run_state *rs, const pp_image *im, slot *s)
+{
+    pp_geom g = {im->width, im->height, im->channels};
+    pp_status st = slot_alloc(rs, "image", g, s);
+    if (st) return st;
+    for (int y = 0; y < im->height; y++)
+        memcpy(pp_row(&s->v, y), im->data + (size_t)y * im->stride, s->v.stride);
+    return PP_OK;
+}
+
+pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in, pp_image **out)
+{
+    if (!ctx || !pl || !in || !out) return PP_ERR_INVALID;
+    *out = NULL;
+    pp_clear_error(ctx);
+    run_state rs = {.ctx = ctx, .ex = pp_executor_for(ctx->backend)};
+    pp_image *res = calloc(1, sizeof *res);
+    if (!res) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+
+    slot cur;
+    memset(&cur, 0, sizeof cur);
+    pp_status st = PP_OK;
+    if (rs.ex->can_see(ctx, in->data) && pl->count > 0) {
+        cur.v = (pp_view){in->data, in->stride, in->width, in->height, in->channels};
+        cur.owned = false;
+    } else if ((st = copy_into(&rs, in, &cur))) {
+        goto fail; /* the fork backend copies a heap image into shared memory once */
+    }
+    for (int i = 0; i < pl->count; i++) {
+        slot next;
+        memset(&next, 0, sizeof next);
+        st = run_filter_alpha(&rs, &pl->items[i], &cur, &next);
+        slot_free(&rs, &cur);
+        if (st) goto fail;
+        cur = next;
+    }
+    /* Shrink: give back pooled buffers before handing out the result. */
+    pool_drain(&rs);
+    res->width = cur.v.width;
+    res->height = cur.v.height;
+    res->channels = cur.v.channels;
+    res->depth = 8;
+    res->stride = cur.v.stride;
+    res->data = cur.v.data;
+    res->bytes = cur.cap;
+    res->owner = rs.ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
+    res->arena = rs.ex == &pp_exec_fork ? ctx->arena : NULL;
+    *out = res;
+    return PP_OK;
+fail:
+    slot_free(&rs, &cur);
+    pool_drain(&rs);
+    free(res);
+    return st;
+}
+
+pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image **out)
+{
+    if (!ctx || !spec || !in || !out) return PP_ERR_INVALID;
+    pp_pipeline *pl;
+    pp_status st = pp_pipeline_new(ctx, &pl);
+    if (st) return st;
+    if (!(st = pp_pipeline_add_spec(ctx, pl, spec))) st = pp_pipeline_run(ctx, pl, in, out);
+    pp_pipeline_free(pl);
+    return st;
+}

@@ -1,0 +1,102 @@
+/*
+ * stb_impl.c - the one translation unit that compiles stb_image and stb_image_write.
+ *
+ * Both are compiled with static linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC), so no stb
+ * symbol is exported and an application embedding its own copy of stb cannot clash with ours.
+ * Only the formats pixpool reads through stb are compiled in (PNG goes through libpng, PNM
+ * through io.c's own decoder). Reading works from memory only (no stdio). stb's global
+ * settings (vertical flip, TGA RLE, HDR gamma/scale) are never changed.
+ *
+ * pp_stb_info() calls stb's per-format header readers directly (they are static functions of
+ * this same translation unit) instead of stbi_info_from_memory(), which tries every format in
+ * turn and so replaces a precise reason ("bad SOF len") by "unknown image type"; io.c has
+ * already identified the format from its magic bytes.
+ */
+#include "stb_wrap.h"
+
+#include <stddef.h>
+
+/* stb declares every function static up front and leaves most of them unused here; gcc reports
+   those at the very end of the translation unit, so the warning stays off for the whole file. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
+#define STBI_ONLY_GIF
+#define STBI_ONLY_PSD
+#define STBI_ONLY_HDR
+#include <stb_image.h>
+
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb_image_write.h>
+
+int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp)
+{
+    stbi__context s;
+    int ok = 0;
+    stbi__g_failure_reason = NULL;
+    stbi__start_mem(&s, buf, len);
+    switch (format) {
+    case PP_FORMAT_JPEG: ok = stbi__jpeg_info(&s, w, h, comp); break;
+    case PP_FORMAT_BMP: ok = stbi__bmp_info(&s, w, h, comp); break;
+    case PP_FORMAT_TGA: ok = stbi__tga_info(&s, w, h, comp); break;
+    case PP_FORMAT_GIF: ok = stbi__gif_info(&s, w, h, comp); break;
+    case PP_FORMAT_PSD: ok = stbi__psd_info(&s, w, h, comp); break;
+    case PP_FORMAT_HDR: ok = stbi__hdr_info(&s, w, h, comp); break;
+    default: stbi__g_failure_reason = "not a format decoded by stb_image"; break;
+    }
+    return ok ? 1 : 0;
+}
+
+int pp_stb_is_16_bit(const unsigned char *buf, int len)
+{
+    return stbi_is_16_bit_from_memory(buf, len);
+}
+
+unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req)
+{
+    int comp;
+    stbi__g_failure_reason = NULL;
+    return stbi_load_from_memory(buf, len, w, h, &comp, req);
+}
+
+unsigned short *pp_stb_load_16(const unsigned char *buf, int len, int *w, int *h, int req)
+{
+    int comp;
+    stbi__g_failure_reason = NULL;
+    return stbi_load_16_from_memory(buf, len, w, h, &comp, req);
+}
+
+void pp_stb_free(void *pixels) { stbi_image_free(pixels); }
+
+const char *pp_stb_failure_reason(void)
+{
+    const char *r = stbi_failure_reason();
+    return r ? r : "";
+}
+
+int pp_stb_write_jpg(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data, int quality)
+{
+    return stbi_write_jpg_to_func(fn, context, w, h, comp, data, quality);
+}
+
+int pp_stb_write_bmp(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data)
+{
+    return stbi_write_bmp_to_func(fn, context, w, h, comp, data);
+}
+
+int pp_stb_write_tga(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data)
+{
+    return stbi_write_tga_to_func(fn, context, w, h, comp, data);
+}

@@ -1,0 +1,39 @@
+/*
+ * stb_wrap.h - the few stb_image / stb_image_write entry points io.c uses.
+ *
+ * stb is compiled privately in stb_impl.c (every stb function is static there); these wrappers
+ * are the only way in, so no stb symbol leaves the library and no other file sees stb's
+ * globals. Buffers are passed with int lengths, as stb wants: callers check the size first.
+ */
+#ifndef PP_STB_WRAP_H
+#define PP_STB_WRAP_H
+
+#include "pixpool.h"
+
+/* Reads the header of an image of the given format (JPEG, BMP, TGA, GIF, PSD or HDR) without
+   decoding pixels. Returns 1 and the size and the channels stb decodes it to, or 0. */
+int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp);
+
+/* 1 when stb would decode the image with 16 bits per channel (16-bit PSD). */
+int pp_stb_is_16_bit(const unsigned char *buf, int len);
+
+/* Decodes to `req` channels of 8 (or 16) bits; NULL on failure (see pp_stb_failure_reason).
+   The result is released with pp_stb_free(). HDR is tone-mapped by stb's default conversion. */
+unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req);
+unsigned short *pp_stb_load_16(const unsigned char *buf, int len, int *w, int *h, int req);
+void pp_stb_free(void *pixels);
+
+/* Why the last stb call of this thread failed; never NULL ("" when stb gave no reason). */
+const char *pp_stb_failure_reason(void);
+
+/* Encoders writing through a callback; data is tightly packed (stride == w * comp). Return 1
+   on success, 0 on failure. */
+typedef void pp_stb_write_fn(void *context, void *data, int size);
+int pp_stb_write_jpg(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data, int quality);
+int pp_stb_write_bmp(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data);
+int pp_stb_write_tga(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
+                     const void *data);
+
+#endif /* PP_STB_WRAP_H */

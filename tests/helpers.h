@@ -1,0 +1,22 @@
+/*
+ * helpers.h - small shared helpers for the Criterion tests.
+ */
+#ifndef PP_TEST_HELPERS_H
+#define PP_TEST_HELPERS_H
+
+#include "pixpool.h"
+
+#include <stdint.h>
+
+/* A context with the given backend and workers (asserts on failure). */
+pp_ctx *th_ctx(pp_backend backend, int workers);
+/* An image filled with deterministic pseudo-random bytes from seed. */
+pp_image *th_random_image(pp_ctx *ctx, int w, int h, int c, uint32_t seed);
+/* An image with the given bytes (w*h*c of them). */
+pp_image *th_image_from(pp_ctx *ctx, int w, int h, int c, const uint8_t *px);
+/* 1 when both images have the same geometry and bytes. */
+int th_same(const pp_image *a, const pp_image *b);
+/* Applies one spec; asserts success. */
+pp_image *th_apply(pp_ctx *ctx, const char *spec, const pp_image *in);
+
+#endif
