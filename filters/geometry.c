@@ -109,12 +109,11 @@ GEO_PLAN(plan_transpose, G_TRANSPOSE, 1)
 static pp_status plan_rotate(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                              size_t errlen)
 {
-    int a = (int)p->v[0];
-    switch (a) {
-    case 90: return plan_geo(in, plan, G_ROT90, 1);
-    case 180: return plan_geo(in, plan, G_ROT180, 0);
-    case 270: return plan_geo(in, plan, G_ROT270, 1);
-    default: snprintf(err, errlen, "angle must be 90, 180 or 270, not %d", a); return PP_ERR_SPEC;
+    switch ((int)p->v[0]) { /* index into angles[] */
+    case 0: return plan_geo(in, plan, G_ROT90, 1);
+    case 1: return plan_geo(in, plan, G_ROT180, 0);
+    case 2: return plan_geo(in, plan, G_ROT270, 1);
+    default: snprintf(err, errlen, "angle must be 90, 180 or 270"); return PP_ERR_SPEC;
     }
 }
 
@@ -145,8 +144,9 @@ static pp_status plan_crop(const pp_params *p, const pp_geom *in, pp_plan *plan,
     return PP_OK;
 }
 
+static const char *const angles[] = {"90", "180", "270", NULL};
 static const pp_param_info p_rotate[] = {
-    {"angle", PP_PARAM_INT, 90, 90, 270, NULL, 0, "90, 180 or 270 degrees clockwise"}};
+    {"angle", PP_PARAM_ENUM, 0, 0, 2, angles, 0, "degrees clockwise"}};
 static const pp_param_info p_crop[] = {
     {"x", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "left column"},
     {"y", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "top row"},

@@ -32,7 +32,7 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
                          pp_image **out)
 {
     *out = NULL;
-    size_t bytes;
+    size_t bytes = 0;
     pp_status st = pp_check_size(ctx, "image", width, height, channels, &bytes);
     if (st) return st;
     pp_image *im = calloc(1, sizeof *im);
