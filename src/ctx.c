@@ -65,6 +65,7 @@ void pp_ctx_free(pp_ctx *ctx)
 {
     if (!ctx) return;
     pp_fork_pool_destroy(ctx);
+    pp_heap_unref(ctx->heap);
     free(ctx->omp_scratch);
     free(ctx);
 }

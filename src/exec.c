@@ -41,29 +41,6 @@ int pp_stage_band_rows(const pp_ctx *ctx, const pp_stage *st, int workers)
     return br;
 }
 
-/* Heap memory for serial and OpenMP: 64-byte aligned, size rounded up to the alignment. */
-void *pp_heap_alloc(pp_ctx *ctx, size_t bytes)
-{
-    (void)ctx;
-    size_t n = (bytes + PP_ALIGN - 1) & ~(size_t)(PP_ALIGN - 1);
-    if (n < bytes) return NULL;
-    return aligned_alloc(PP_ALIGN, n ? n : PP_ALIGN);
-}
-
-void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes)
-{
-    (void)ctx;
-    (void)bytes;
-    free(ptr);
-}
-
-bool pp_heap_can_see(pp_ctx *ctx, const void *ptr)
-{
-    (void)ctx;
-    (void)ptr;
-    return true;
-}
-
 /* Scratch for `n` workers of `per` bytes each, kept on the context between stages. */
 uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out)
 {

@@ -9,10 +9,6 @@
 
 #include <omp.h>
 
-void *pp_heap_alloc(pp_ctx *ctx, size_t bytes);
-void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes);
-bool pp_heap_can_see(pp_ctx *ctx, const void *ptr);
-uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out);
 
 static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
 {

@@ -53,6 +53,7 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
     im->bytes = alloc_bytes;
     im->owner = ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
     im->arena = ex == &pp_exec_fork ? ctx->arena : NULL;
+    im->heap = ex == &pp_exec_fork ? NULL : ctx->heap;
     *out = im;
     return PP_OK;
 }
@@ -98,7 +99,7 @@ void pp_image_free(pp_image *im)
 {
     if (!im) return;
     if (im->owner == PP_OWN_HEAP) {
-        free(im->data);
+        pp_heap_release(im->heap, im->data, im->bytes); /* drops the block's reference */
     } else if (im->owner == PP_OWN_ARENA) {
         pp_arena_release(im->arena, im->data, im->bytes); /* drops the block's reference */
     }

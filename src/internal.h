@@ -60,6 +60,7 @@ int pp_stage_band_rows(const pp_ctx *ctx, const struct pp_stage *stage, int work
 
 struct pp_fork_pool; /* exec_fork.c */
 struct pp_arena;     /* arena.c */
+struct pp_heap;      /* heap.c */
 
 /* ---- context ----------------------------------------------------------------------------- */
 
@@ -73,6 +74,7 @@ struct pp_ctx {
     char errmsg[PP_ERRMSG_MAX];
     struct pp_fork_pool *pool; /* created on first use of the fork backend */
     struct pp_arena *arena;    /* shared memory of the fork backend (refcounted) */
+    struct pp_heap *heap;      /* recycled pixel buffers of serial/openmp (refcounted) */
     void *omp_scratch;         /* per-thread scratch of the OpenMP executor */
     size_t omp_scratch_bytes;
 };
@@ -98,6 +100,7 @@ struct pp_image {
     pp_owner owner;
     size_t bytes;             /* allocation size (heap/arena) */
     struct pp_arena *arena;   /* PP_OWN_ARENA: holds a reference */
+    struct pp_heap *heap;     /* PP_OWN_HEAP: holds a reference */
 };
 
 /* Checked size of a width x height x channels image against ctx limits; PP_ERR_LIMIT /
@@ -237,10 +240,40 @@ struct pp_pipeline {
 /* Parses one spec into an instance (message on ctx). */
 pp_status pp_parse_spec(pp_ctx *ctx, const char *spec, pp_filter_inst *out);
 
+/* ---- heap buffers (serial and OpenMP executors) ------------------------------------------ */
+
+/* Pixel buffers of the thread executors. Large buffers are mapped with transparent huge pages
+   requested and, when freed, kept (a few, bounded) for the next image of the same size: a
+   fresh 42 MB buffer costs ~14 ms of page faults on first touch, a recycled one nothing. Every
+   live block holds a reference on its pp_heap, so images may outlive their context and may be
+   freed from any thread (a mutex guards the cache). */
+struct pp_heap *pp_heap_get(pp_ctx *ctx); /* the context's heap, created on first use */
+void *pp_heap_alloc(pp_ctx *ctx, size_t bytes);
+void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes);
+bool pp_heap_can_see(pp_ctx *ctx, const void *ptr);
+void pp_heap_release(struct pp_heap *heap, void *ptr, size_t bytes); /* frees, drops the ref */
+void pp_heap_unref(struct pp_heap *heap);
+uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out);
+
 /* ---- shared arena (fork backend) --------------------------------------------------------- */
 
 /* Every block allocated from an arena holds a reference to it; releasing the block drops it,
    so an arena outlives its context while images still live in it. */
 void pp_arena_release(struct pp_arena *arena, void *ptr, size_t bytes);
+
+/* Stops and reaps the context's worker processes, closes their fds and drops the context's
+   arena reference (pp_ctx_free calls it). */
+void pp_fork_pool_destroy(pp_ctx *ctx);
+
+/* Measurements of the context's fork pool, for `pixpool bench` (zeros when there is none). */
+typedef struct pp_fork_stats {
+    int pool_starts;        /* pools forked so far, restarts included */
+    int workers;            /* workers of the running pool (0: none) */
+    double last_startup_ms; /* last start: first fork() until every worker reported ready */
+    uint64_t stages;        /* stages completed by the pool */
+    double last_stage_ms;   /* wall time of the last stage, publication to completion */
+    double total_stage_ms;  /* sum over all stages */
+} pp_fork_stats;
+void pp_fork_get_stats(const pp_ctx *ctx, pp_fork_stats *out);
 
 #endif /* PP_INTERNAL_H */

@@ -286,6 +286,7 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     res->bytes = cur.cap;
     res->owner = rs.ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
     res->arena = rs.ex == &pp_exec_fork ? ctx->arena : NULL;
+    res->heap = rs.ex == &pp_exec_fork ? NULL : ctx->heap;
     *out = res;
     return PP_OK;
 fail:
