@@ -1,22 +1,34 @@
 /*
- * pixpool.h - the public API of libpixpool.
+ * pixpool.h - the public API of libpixpool (the only header a program needs).
  *
  * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA, GIF, PSD, HDR and PNM through
  * stb_image), runs a pipeline of filters on it with one of three executors (serial, OpenMP
  * threads, or a persistent pool of forked worker processes sharing the pixels through shared
  * memory) and saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
  *
+ * Building against it: `cc app.c $(pkg-config --cflags --libs pixpool)`, or in CMake
+ * `find_package(pixpool REQUIRED)` and `target_link_libraries(app PRIVATE pixpool::pixpool)`.
+ * docs/API.md has a tutorial and a reference of every function below.
+ *
  * Conventions used throughout:
  * - Every function that can fail returns a pp_status; PP_OK (0) is success. On failure the
  *   context keeps a detailed message, read with pp_ctx_last_error() ("photo.png: IHDR: ...").
- *   The library never prints, exits or aborts on bad input.
- * - Objects are created by *_new / loaded by pp_load* and released by the matching *_free.
- *   Output parameters are set only on success (and to NULL on failure where they are pointers).
+ *   A NULL context or a NULL required pointer gives PP_ERR_INVALID (with a NULL context there
+ *   is no message). The library never prints, exits or aborts on bad input.
+ * - Objects are created by *_new / loaded by pp_load* and released by the matching *_free, by
+ *   the caller; every *_free accepts NULL. Output parameters are set only on success (and to
+ *   NULL on failure where they are pointers). Strings and descriptors returned as `const`
+ *   pointers belong to the library: never free them.
+ * - Accessors (pp_image_width(), pp_ctx_backend(), ...) take a valid, non-NULL object and
+ *   cannot fail.
  * - Thread safety: distinct contexts may be used from distinct threads at the same time. A
  *   single context, and the images and pipelines used with it, must be used by one thread at a
- *   time. There is no mutable global state except what libpng/stb keep thread-locally.
+ *   time. Images and pipelines are not tied to the context that made them: any context may use
+ *   them (one thread at a time). Functions marked "Thread-safe" may be called from any thread at
+ *   any time. There is no mutable global state except what libpng/stb keep thread-locally.
  * - Pixels are 8 bits per channel, interleaved, 1 to 4 channels (gray, gray+alpha, RGB, RGBA),
  *   rows top to bottom, each row `stride` bytes apart (stride >= width * channels).
+ * - Linux only. The fork backend forks the calling process; see pp_backend and docs/FORK.md.
  */
 #ifndef PIXPOOL_H
 #define PIXPOOL_H
@@ -28,12 +40,15 @@
 extern "C" {
 #endif
 
+/* Marks the functions exported by libpixpool.so (everything else is hidden). */
 #if defined(__GNUC__)
 #define PP_API __attribute__((visibility("default")))
 #else
 #define PP_API
 #endif
 
+/* The version of this header: the same as the library's pp_version() when the program runs
+   with the library it was built against. The shared library's SONAME changes with MAJOR. */
 #define PP_VERSION_MAJOR 0
 #define PP_VERSION_MINOR 1
 #define PP_VERSION_PATCH 0
@@ -43,10 +58,11 @@ extern "C" {
  * Status codes
  * ------------------------------------------------------------------------------------------- */
 
-/** Result of every fallible call. 0 is success; every failure has a name and a text. */
+/** Result of every fallible call. 0 is success; every failure has a name and a text
+ *  (pp_strerror) and leaves a detailed message in the context (pp_ctx_last_error). */
 typedef enum pp_status {
-    PP_OK = 0,
-    PP_ERR_NOMEM = 1,       /**< out of memory (or the context's memory limit was hit) */
+    PP_OK = 0,              /**< success */
+    PP_ERR_NOMEM = 1,       /**< out of memory (or the fork backend's shared arena is full) */
     PP_ERR_IO = 2,          /**< a file could not be opened, read or written */
     PP_ERR_FORMAT = 3,      /**< not an image format pixpool reads, or an output extension it
                                  cannot write */
@@ -54,23 +70,37 @@ typedef enum pp_status {
     PP_ERR_ENCODE = 5,      /**< the encoder failed */
     PP_ERR_LIMIT = 6,       /**< the image exceeds a limit (pixels, dimensions, memory) */
     PP_ERR_INVALID = 7,     /**< an invalid argument was passed (API misuse) */
-    PP_ERR_SPEC = 8,        /**< a filter spec or filter parameter is invalid */
-    PP_ERR_WORKER = 9,      /**< a worker process of the fork backend died */
-    PP_ERR_BACKEND = 10,    /**< the executor could not run (e.g. the pool could not start) */
+    PP_ERR_SPEC = 8,        /**< a filter spec or filter parameter is invalid, or a filter does
+                                 not fit the image (e.g. a crop rectangle outside it) */
+    PP_ERR_WORKER = 9,      /**< a worker process of the fork backend died; the call failed as a
+                                 whole and the next call starts a fresh pool */
+    PP_ERR_BACKEND = 10,    /**< the executor could not run (e.g. the pool could not start, or a
+                                 fork context was used in a child of fork()) */
     PP_ERR_INTERRUPTED = 11 /**< the operation was interrupted */
 } pp_status;
 
-/** A static English text for a status code (never NULL). Thread-safe. */
+/** A static English text for a status code ("unknown status" for a value not listed; never
+ *  NULL, never to be freed). Thread-safe. */
 PP_API const char *pp_strerror(pp_status status);
 
-/** The library's version, "MAJOR.MINOR.PATCH" (same as PP_VERSION_STRING at build time). */
+/** The library's version, "MAJOR.MINOR.PATCH" (PP_VERSION_STRING of the library's own build;
+ *  compare it with the header's to detect a mismatch). A static string. Thread-safe. */
 PP_API const char *pp_version(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Context: configuration, executor, limits, last error
  * ------------------------------------------------------------------------------------------- */
 
-/** How filter stages are executed. All three give bit-identical output. */
+/** How filter stages are executed. All three give bit-identical output.
+ *
+ *  Fork backend caveats (docs/FORK.md has the details): the worker processes are forked from
+ *  the calling process on the first pipeline run (not per call) and live until the context is
+ *  freed or the worker count changes; they share only the context's shared-memory arena with
+ *  the caller, run no caller code (signal handlers reset, fds closed) and die with the caller.
+ *  They are child processes of the caller: a caller that reaps any child (waitpid(-1, ...))
+ *  must not reap them. A worker that dies fails the running call with PP_ERR_WORKER; the next
+ *  call forks a fresh pool. A context cannot be used in a child of the caller's fork()
+ *  (PP_ERR_BACKEND: create a new context there). */
 typedef enum pp_backend {
     PP_BACKEND_SERIAL = 0, /**< bands run in order on the calling thread (the baseline) */
     PP_BACKEND_OPENMP = 1, /**< an OpenMP parallel-for over bands */
@@ -79,11 +109,14 @@ typedef enum pp_backend {
 } pp_backend;
 
 /** An opaque context. Owns the executor state (thread count, worker pool), limits, settings and
- *  the last error message. Create with pp_ctx_new(), release with pp_ctx_free(). */
+ *  the last error message. Create with pp_ctx_new(), release with pp_ctx_free(). Used by one
+ *  thread at a time; use one context per thread for parallel callers. */
 typedef struct pp_ctx pp_ctx;
 
 /** Creates a context with defaults: backend OpenMP, workers = online CPUs, max pixels 2^30,
- *  PNG compression level 6, JPEG quality 90. Returns NULL only when out of memory. */
+ *  PNG compression level 6, JPEG quality 90. Nothing is started (no thread, no process) until
+ *  it is needed. The caller owns the context and frees it with pp_ctx_free(). Returns NULL only
+ *  when out of memory. Thread-safe. */
 PP_API pp_ctx *pp_ctx_new(void);
 
 /** Releases a context: stops and reaps its worker processes (if any) and frees its memory.
@@ -91,121 +124,157 @@ PP_API pp_ctx *pp_ctx_new(void);
  *  NULL is allowed. */
 PP_API void pp_ctx_free(pp_ctx *ctx);
 
-/** Selects the backend for the following calls. PP_ERR_INVALID for an unknown value. */
+/** Selects the backend for the following calls on this context. Errors: PP_ERR_INVALID for an
+ *  unknown value (or a NULL ctx). Switching is cheap; a fork pool already started is kept. */
 PP_API pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend);
+
+/** The context's current backend (PP_BACKEND_OPENMP unless changed). */
 PP_API pp_backend pp_ctx_backend(const pp_ctx *ctx);
 
 /** Number of workers (threads or processes) used by the parallel backends; 0 means the number
  *  of CPUs this process may use. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
- *  restarts the pool on next use. */
+ *  restarts the pool on next use. The serial backend ignores it. */
 PP_API pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers);
-/** The number of CPUs this process may run on (its CPU affinity mask). The default worker
- *  count. Thread-safe. */
+
+/** The number of CPUs this process may run on (its CPU affinity mask; at least 1). The default
+ *  worker count. Thread-safe. */
 PP_API int pp_cpu_count(void);
 
 /** The effective worker count (0 resolved to the CPU count). */
 PP_API int pp_ctx_workers(const pp_ctx *ctx);
 
 /** Rows per band handed to one worker at a time; 0 (default) lets the executor choose. The
- *  output never depends on it. */
+ *  output never depends on it. Errors: PP_ERR_INVALID when negative. */
 PP_API pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows);
 
 /** Largest image (width x height) that is decoded or allocated; checked from the file's header
  *  before any allocation. Default 2^30 (about one gigapixel). 0 is PP_ERR_INVALID. */
 PP_API pp_status pp_ctx_set_max_pixels(pp_ctx *ctx, uint64_t max_pixels);
+
+/** The context's pixel limit (see pp_ctx_set_max_pixels). */
 PP_API uint64_t pp_ctx_max_pixels(const pp_ctx *ctx);
 
-/** PNG compression level 0..9 (default 6). */
+/** PNG compression level 0..9 (default 6) used by pp_save / pp_save_mem; PP_ERR_INVALID
+ *  outside that range. */
 PP_API pp_status pp_ctx_set_png_level(pp_ctx *ctx, int level);
-/** JPEG quality 1..100 (default 90). */
+
+/** JPEG quality 1..100 (default 90) used by pp_save / pp_save_mem; PP_ERR_INVALID outside that
+ *  range. */
 PP_API pp_status pp_ctx_set_jpeg_quality(pp_ctx *ctx, int quality);
 
-/** The detailed message of the last failed call on this context ("" if none). The pointer stays
- *  valid until the next call on the context. */
+/** The detailed message of the last failed call on this context ("" if none, or for a NULL
+ *  ctx). Owned by the context: the pointer stays valid until the next call on the context. */
 PP_API const char *pp_ctx_last_error(const pp_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------------
  * Images
  * ------------------------------------------------------------------------------------------- */
 
-/** An opaque image: width x height pixels of `channels` 8-bit channels. */
+/** An opaque image: width x height pixels of `channels` 8-bit channels. Owned by the caller
+ *  (free with pp_image_free()); it may outlive the context that made it and be used with any
+ *  context. An image may be freed from any thread once no call is using it. */
 typedef struct pp_image pp_image;
 
-/** Allocates an image (pixels zeroed) of 1..4 channels. PP_ERR_LIMIT when larger than the
- *  context's pixel limit. The caller frees it with pp_image_free(). */
+/** Allocates an image (pixels zeroed) of 1..4 channels; with the fork backend selected, in the
+ *  context's shared arena (so pipelines run on it without a copy). The caller frees it with
+ *  pp_image_free(). Errors: PP_ERR_INVALID (size <= 0, channels outside 1..4), PP_ERR_LIMIT
+ *  (larger than the context's pixel limit), PP_ERR_NOMEM. */
 PP_API pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_image **out);
 
 /** Wraps a caller's buffer without copying. The buffer must stay valid, and must not be freed by
  *  the caller, until pp_image_free() of the wrapper; pixpool never frees it. stride is the byte
  *  distance between rows (0 means width * channels). Filters never write into an input image,
- *  so a wrapped buffer used as input is left as it was. */
+ *  so a wrapped buffer used as input is left as it was. Errors: PP_ERR_INVALID (NULL data,
+ *  size <= 0, channels outside 1..4, stride < width * channels), PP_ERR_LIMIT, PP_ERR_NOMEM.
+ *  With the fork backend a wrapped image is copied into the shared arena once per run. */
 PP_API pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int channels,
                                size_t stride, pp_image **out);
 
 /** Frees an image (and its pixels, unless wrapped). NULL is allowed. */
 PP_API void pp_image_free(pp_image *image);
 
+/** Width in pixels (>= 1). */
 PP_API int pp_image_width(const pp_image *image);
+
+/** Height in pixels (>= 1). */
 PP_API int pp_image_height(const pp_image *image);
+
+/** Channels per pixel: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
 PP_API int pp_image_channels(const pp_image *image);
+
 /** Bits per channel: always 8 in this version. */
 PP_API int pp_image_depth(const pp_image *image);
+
+/** Bytes from the start of one row to the start of the next (>= width * channels). */
 PP_API size_t pp_image_stride(const pp_image *image);
-/** The first byte of the first row. Writable unless the image is an input being processed. */
+
+/** The first byte of the first row; row y starts at data + y * stride. Owned by the image (or,
+ *  when wrapped, by the caller). Writable unless the image is an input being processed. */
 PP_API uint8_t *pp_image_data(pp_image *image);
 
 /* ---------------------------------------------------------------------------------------------
  * Loading and saving
  * ------------------------------------------------------------------------------------------- */
 
-/** Image file formats. */
+/** Image file formats. Every one is read; PNG, JPEG, BMP and TGA are also written. */
 typedef enum pp_format {
-    PP_FORMAT_UNKNOWN = 0,
-    PP_FORMAT_PNG,
-    PP_FORMAT_JPEG,
-    PP_FORMAT_BMP,
-    PP_FORMAT_TGA,
-    PP_FORMAT_GIF,
-    PP_FORMAT_PSD,
-    PP_FORMAT_HDR,
-    PP_FORMAT_PNM
+    PP_FORMAT_UNKNOWN = 0, /**< not recognised / not writable */
+    PP_FORMAT_PNG,         /**< PNG (libpng), lossless, keeps alpha */
+    PP_FORMAT_JPEG,        /**< JPEG (baseline and progressive); written without alpha */
+    PP_FORMAT_BMP,         /**< Windows bitmap */
+    PP_FORMAT_TGA,         /**< Truevision TGA */
+    PP_FORMAT_GIF,         /**< GIF, read only (first frame) */
+    PP_FORMAT_PSD,         /**< Photoshop, read only (composited image) */
+    PP_FORMAT_HDR,         /**< Radiance HDR, read only (tone-mapped to 8 bits) */
+    PP_FORMAT_PNM          /**< PPM/PGM (binary), read only */
 } pp_format;
 
-/** Lower-case name of a format ("png", "jpeg", ...); "unknown" for PP_FORMAT_UNKNOWN. */
+/** Lower-case name of a format ("png", "jpeg", ...); "unknown" for PP_FORMAT_UNKNOWN or any
+ *  other value. A static string. Thread-safe. */
 PP_API const char *pp_format_name(pp_format format);
 
 /** The format an output file name asks for, from its extension, case-insensitively: .png,
- *  .jpg/.jpeg, .bmp, .tga. PP_FORMAT_UNKNOWN for anything else (pixpool cannot write it). */
+ *  .jpg/.jpeg, .bmp, .tga. PP_FORMAT_UNKNOWN for anything else (pixpool cannot write it) or a
+ *  NULL path. Looks at the name only. Thread-safe. */
 PP_API pp_format pp_format_from_path(const char *path);
 
 /** What a file's header says, read without decoding the pixels. */
 typedef struct pp_image_info {
-    pp_format format;
-    int width, height;
+    pp_format format; /**< detected from the bytes */
+    int width, height; /**< in pixels */
     int channels;  /**< channels pixpool decodes it to (1..4) */
     int depth;     /**< bits per channel stored in the file (1..32; pixpool decodes to 8) */
 } pp_image_info;
 
-/** Reads the header of a file. The format is detected from its bytes, never its name. */
+/** Reads the header of a file into *info. The format is detected from its bytes, never its
+ *  name. Errors: PP_ERR_IO (cannot open/read), PP_ERR_FORMAT (not a format pixpool reads),
+ *  PP_ERR_DECODE (corrupt header), PP_ERR_INVALID (NULL argument). */
 PP_API pp_status pp_info(pp_ctx *ctx, const char *path, pp_image_info *info);
 
 /** Loads an image file. The format is detected from the bytes. PNG of any colour type and bit
  *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits (16-bit
  *  samples are rounded to 8 bits); GIF gives its first frame; HDR is tone-mapped to 8 bits.
- *  The pixel limit is checked from the header before anything is allocated. */
+ *  The pixel limit is checked from the header before anything is allocated. With the fork
+ *  backend selected the pixels are decoded into the context's shared arena. The caller frees
+ *  *out with pp_image_free(). Errors: PP_ERR_IO, PP_ERR_FORMAT, PP_ERR_DECODE, PP_ERR_LIMIT,
+ *  PP_ERR_NOMEM, PP_ERR_INVALID. */
 PP_API pp_status pp_load(pp_ctx *ctx, const char *path, pp_image **out);
 
-/** Loads an image from memory; `name` (may be NULL) is used in error messages. */
+/** Loads an image from memory (`size` bytes at `data`, not kept after the call); `name` (may be
+ *  NULL) is used in error messages. Otherwise as pp_load(). */
 PP_API pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const char *name,
                              pp_image **out);
 
 /** Saves an image; the format follows the path's extension (see pp_format_from_path; any other
  *  extension is PP_ERR_FORMAT). The file is written under a temporary name in the same folder
- *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel. */
+ *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel.
+ *  Uses the context's PNG level / JPEG quality. Errors: PP_ERR_FORMAT, PP_ERR_IO (cannot
+ *  create, write or rename), PP_ERR_ENCODE, PP_ERR_NOMEM, PP_ERR_INVALID. */
 PP_API pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path);
 
-/** Encodes an image into a new malloc()ed buffer (free it with free()). format must be PNG,
- *  JPEG, BMP or TGA. */
+/** Encodes an image into a new malloc()ed buffer of *size bytes, returned in *data; the caller
+ *  owns it and releases it with free(). format must be PNG, JPEG, BMP or TGA (else
+ *  PP_ERR_FORMAT). Errors as pp_save() except PP_ERR_IO. */
 PP_API pp_status pp_save_mem(pp_ctx *ctx, const pp_image *image, pp_format format,
                              void **data, size_t *size);
 
@@ -221,59 +290,74 @@ typedef enum pp_param_type {
     PP_PARAM_LIST = 3   /**< a list of real numbers separated by spaces or '/' */
 } pp_param_type;
 
-/** One parameter of a filter's schema. */
+/** One parameter of a filter's schema (static data of the library: never free or modify). */
 typedef struct pp_param_info {
-    const char *name;
-    pp_param_type type;
+    const char *name;           /**< the key used in specs ("sigma") */
+    pp_param_type type;         /**< how its value is written and parsed */
     double def;                 /**< default value (ignored if `required` or a list) */
     double min, max;            /**< allowed range, inclusive */
     const char *const *choices; /**< for PP_PARAM_ENUM: NULL-terminated names */
     int required;               /**< 1 when there is no default (or 2: "one of a group") */
-    const char *help;
+    const char *help;           /**< one line of help */
 } pp_param_info;
 
-/** A filter of the registry. */
+/** A filter of the registry (static data of the library: never free or modify). */
 typedef struct pp_filter_info {
-    const char *name;
+    const char *name;        /**< the name used in specs ("gaussian") */
     const char *family;      /**< "colour", "spatial", "geometry", "histogram" */
     const char *summary;     /**< one line */
     const char *definition;  /**< the exact definition: formula, rounding, borders, alpha */
-    const pp_param_info *params;
-    int nparams;
+    const pp_param_info *params; /**< its parameters, `nparams` of them */
+    int nparams;             /**< 0..8 */
 } pp_filter_info;
 
-/** Number of filters in the registry, and the i-th (0-based; NULL when out of range). */
+/** Number of filters in the registry. Thread-safe. */
 PP_API int pp_filter_count(void);
+
+/** The i-th filter of the registry (0-based, in the order `pixpool filters` lists them); NULL
+ *  when out of range. Static data. Thread-safe. */
 PP_API const pp_filter_info *pp_filter_at(int index);
-/** The filter called `name`, or NULL. */
+
+/** The filter called `name` (exact, case-sensitive), or NULL. Static data. Thread-safe. */
 PP_API const pp_filter_info *pp_filter_find(const char *name);
 
-/** An ordered list of filters with their parameters, validated when added. */
+/** An ordered list of filters with their parameters, validated when added. A pipeline holds no
+ *  image and no executor state, so it may be reused for any number of runs and contexts. */
 typedef struct pp_pipeline pp_pipeline;
 
+/** Creates an empty pipeline in *out; the caller frees it with pp_pipeline_free(). ctx only
+ *  receives the error message and may be NULL. Errors: PP_ERR_INVALID (NULL out),
+ *  PP_ERR_NOMEM. */
 PP_API pp_status pp_pipeline_new(pp_ctx *ctx, pp_pipeline **out);
+
+/** Frees a pipeline. NULL is allowed. */
 PP_API void pp_pipeline_free(pp_pipeline *pipeline);
 
 /** Appends a filter given as a spec string: "name" or "name:key=value,key=value", e.g.
  *  "gaussian:sigma=2.5". Unknown filter, unknown key, bad number or out-of-range value give
- *  PP_ERR_SPEC with a message that lists what is allowed. */
+ *  PP_ERR_SPEC with a message that lists what is allowed; the pipeline is then unchanged. The
+ *  spec string is not kept. Errors: PP_ERR_SPEC, PP_ERR_NOMEM, PP_ERR_INVALID. */
 PP_API pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pipeline, const char *spec);
 
 /** Appends a filter by name with typed parameters: `nparams` keys and their values (enum
- *  parameters take the index of the choice). List parameters cannot be given this way. */
+ *  parameters take the index of the choice; parameters not given keep their defaults). List
+ *  parameters cannot be given this way. Errors as pp_pipeline_add_spec(). */
 PP_API pp_status pp_pipeline_add(pp_ctx *ctx, pp_pipeline *pipeline, const char *filter,
                                  int nparams, const char *const *keys, const double *values);
 
-/** Number of filters in the pipeline. */
+/** Number of filters in the pipeline (0 for NULL). */
 PP_API int pp_pipeline_length(const pp_pipeline *pipeline);
 
 /** Runs the pipeline on `in` with the context's backend and workers and returns a new image in
  *  *out (the caller frees it). `in` is never modified. With the fork backend, a heap image is
- *  copied once into the shared arena; an image loaded by a fork context already lives there. */
+ *  copied once into the shared arena; an image loaded by a fork context already lives there.
+ *  An empty pipeline returns a copy. Errors: PP_ERR_SPEC (a filter does not fit the image),
+ *  PP_ERR_LIMIT, PP_ERR_NOMEM, PP_ERR_WORKER, PP_ERR_BACKEND, PP_ERR_INVALID. */
 PP_API pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pipeline, const pp_image *in,
                                  pp_image **out);
 
-/** Convenience: parses one spec and runs it. */
+/** Convenience: parses one spec and runs it on `in`, returning a new image in *out (the caller
+ *  frees it). Errors as pp_pipeline_add_spec() and pp_pipeline_run(). */
 PP_API pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image **out);
 
 #ifdef __cplusplus
