@@ -116,8 +116,16 @@ static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
     size_t bytes;
     pp_status st = pp_check_size(rs->ctx, what, g.width, g.height, g.channels, &bytes);
     if (st) return st;
+    rs->ctx->errmsg[0] = '\0';
     s->v.data = buf_get(rs, bytes, &s->cap);
-    if (!s->v.data) return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, bytes);
+    if (!s->v.data) {
+        if (rs->ctx->errmsg[0]) { /* the executor said why (e.g. the shared arena is full) */
+            char why[PP_ERRMSG_MAX];
+            snprintf(why, sizeof why, "%s", rs->ctx->errmsg);
+            return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: %s", what, why);
+        }
+        return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, bytes);
+    }
     s->v.width = g.width;
     s->v.height = g.height;
     s->v.channels = g.channels;
