@@ -1,8 +1,8 @@
 /*
  * pixpool.h - the public API of libpixpool (the only header a program needs).
  *
- * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA, GIF, PSD, HDR and PNM through
- * stb_image), runs a pipeline of filters on it with one of three executors (serial, OpenMP
+ * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA, GIF and PSD through stb_image;
+ * HDR and PNM (P1-P6, any maxval) through its own strict decoders), runs a pipeline of filters on it with one of three executors (serial, OpenMP
  * threads, or a persistent pool of forked worker processes sharing the pixels through shared
  * memory) and saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
  *

@@ -3,8 +3,9 @@
  *
  * A file is read whole into memory and decoded from there, so files and memory buffers share one
  * decoder. The format comes from the magic bytes, never the name: PNG goes through libpng (every
- * colour type and bit depth becomes 1-4 channels of 8 bits), PNM (P1-P6) through a small decoder
- * of this file, and JPEG, BMP, TGA, GIF, PSD and HDR through stb_image (stb_impl.c). Every
+ * colour type and bit depth becomes 1-4 channels of 8 bits), PNM (P1-P6) and Radiance HDR through
+ * small decoders of this file, and JPEG, BMP, TGA, GIF and PSD through stb_image (stb_impl.c).
+ * Every
  * decoder reads the header first and checks the context's pixel limit before it allocates the
  * image, which is allocated where the context's executor can see it (the shared arena for the
  * fork backend), so the decode needs no further copy there.
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +103,19 @@ static pp_format detect_format(const uint8_t *d, size_t n)
     if (n >= 18 && n <= INT_MAX && pp_stb_info(PP_FORMAT_TGA, d, (int)n, &w, &h, &c))
         return PP_FORMAT_TGA;
     return PP_FORMAT_UNKNOWN;
+}
+
+/* Allocates a decoded image where the context's executor can see it; a failure's message is
+   prefixed by the file name. */
+static pp_status alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c, pp_image **out)
+{
+    pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), w, h, c, out);
+    if (st) {
+        char why[PP_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", ctx->errmsg[0] ? ctx->errmsg : pp_strerror(st));
+        pp_fail(ctx, st, "%s: %s", name, why);
+    }
+    return st;
 }
 
 /* ---- PNG decoding (libpng) --------------------------------------------------------------- */
@@ -198,8 +213,7 @@ static int png_read_body(png_rjob *job)
     if (png_get_rowbytes(png, info) != (size_t)w * (size_t)channels)
         png_error(png, "unexpected row size");
 
-    job->status = pp_image_alloc(job->ctx, pp_executor_for(job->ctx->backend), (int)w, (int)h,
-                                 channels, &job->img);
+    job->status = alloc_image(job->ctx, job->name, (int)w, (int)h, channels, &job->img);
     if (job->status != PP_OK) return 0;
     job->rows = malloc((size_t)h * sizeof *job->rows);
     if (!job->rows) {
@@ -308,7 +322,7 @@ static pp_status pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, 
             return pp_fail(ctx, PP_ERR_DECODE, "%s: PNM header: missing %s", name, what[i]);
         if (v[i] == -2 || v[i] == 0)
             return pp_fail(ctx, PP_ERR_DECODE, "%s: PNM header: invalid %s (%s)", name, what[i],
-                           i < 2 ? "must be at least 1" : "must be 1..65535");
+                           i < 2 ? "must be 1..2147483647" : "must be 1..65535");
     }
     long width = v[0], height = v[1], maxval = v[2];
     /* Exactly one whitespace character separates the header from raw pixel data. */
@@ -329,17 +343,17 @@ static pp_status pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, 
 
     size_t w = (size_t)width, h = (size_t)height, c = (size_t)channels;
     size_t avail = size - r.pos;
-    if (!plain) { /* check the raster is all there before allocating anything */
-        size_t row = bitmap ? (w + 7) / 8 : w * c * (maxval > 255 ? 2 : 1);
-        if (row > avail || h > avail / row)
-            return pp_fail(ctx, PP_ERR_DECODE,
-                           "%s: truncated PNM pixel data (%zu bytes where %zu x %zu are needed)",
-                           name, avail, h, row);
-    }
+    /* Check that the raster can be all there before allocating anything: raw rows have a fixed
+       size; a plain sample takes at least one byte (P1) or a digit and a separator. */
+    size_t row = !plain ? (bitmap ? (w + 7) / 8 : w * c * (maxval > 255 ? 2 : 1))
+                        : (bitmap ? w : 2 * w * c);
+    if (row > avail || h > (avail + (plain && !bitmap)) / row)
+        return pp_fail(ctx, PP_ERR_DECODE,
+                       "%s: truncated PNM pixel data (%zu bytes, %zu rows of %zu%s needed)", name,
+                       avail, h, row, plain ? " or more" : "");
 
     pp_image *img;
-    st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), (int)width, (int)height, channels,
-                        &img);
+    st = alloc_image(ctx, name, (int)width, (int)height, channels, &img);
     if (st) return st;
     const uint8_t *p = data + r.pos;
     unsigned mv = (unsigned)maxval, half = mv / 2;
@@ -397,12 +411,245 @@ static pp_status pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, 
     return PP_OK;
 }
 
+/* ---- Radiance HDR decoding --------------------------------------------------------------- */
+
+/* stb_image's HDR reader loops forever on a run-length count of 0 (which a truncated file gives)
+   and leaves pixels uninitialised when flat data is short, so HDR is decoded here. It reads what
+   stb reads: a "#?RADIANCE" or "#?RGBE" file of RGBE pixels (FORMAT=32-bit_rle_rgbe, or no
+   FORMAT line), "-Y height +X width" orientation, each scanline flat or new-style run-length
+   encoded. The tone mapping is stb's default HDR-to-LDR conversion, so the result is the same:
+   each channel v = mantissa * 2^(exponent - 136) becomes (int)(255 * v^(1/2.2) + 0.5), clamped
+   to 0..255; an exponent of 0 is black. */
+
+typedef struct hdr_header {
+    int width, height;
+    size_t data; /* offset of the pixel data */
+} hdr_header;
+
+/* The next '\n'-terminated line at *pos: its start and length; false at the end of the data. */
+static bool hdr_line(const uint8_t *d, size_t n, size_t *pos, const char **line, size_t *len)
+{
+    if (*pos >= n) return false;
+    const uint8_t *nl = memchr(d + *pos, '\n', n - *pos);
+    if (!nl) return false;
+    *line = (const char *)d + *pos;
+    *len = (size_t)(nl - (d + *pos));
+    *pos += *len + 1;
+    return true;
+}
+
+/* Parses "<sign><axis> <digits>" at *p (within end); false unless it matches. */
+static bool hdr_dim(const char **p, const char *end, const char *axis, int *value)
+{
+    size_t alen = strlen(axis);
+    if ((size_t)(end - *p) < alen || memcmp(*p, axis, alen) != 0) return false;
+    *p += alen;
+    while (*p < end && **p == ' ') (*p)++;
+    long v = 0;
+    const char *start = *p;
+    while (*p < end && **p >= '0' && **p <= '9') {
+        v = v * 10 + (**p - '0');
+        if (v > INT32_MAX) return false;
+        (*p)++;
+    }
+    if (*p == start || v == 0) return false;
+    *value = (int)v;
+    return true;
+}
+
+static pp_status hdr_read_header(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                                 hdr_header *h)
+{
+    size_t pos = 0, len;
+    const char *line;
+    if (!hdr_line(d, n, &pos, &line, &len)) /* the magic line */
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated HDR header", name);
+    for (;;) {
+        if (!hdr_line(d, n, &pos, &line, &len))
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated HDR header", name);
+        if (len == 0) break;
+        if (len >= 7 && memcmp(line, "FORMAT=", 7) == 0 &&
+            !(len == 22 && memcmp(line + 7, "32-bit_rle_rgbe", 15) == 0))
+            return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported HDR pixel format '%.*s'", name,
+                           (int)(len - 7 > 40 ? 40 : len - 7), line + 7);
+    }
+    if (!hdr_line(d, n, &pos, &line, &len))
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated HDR header", name);
+    const char *p = line, *end = line + len;
+    if (!hdr_dim(&p, end, "-Y ", &h->height)) goto bad;
+    while (p < end && *p == ' ') p++;
+    if (!hdr_dim(&p, end, "+X ", &h->width)) goto bad;
+    while (p < end && (*p == ' ' || *p == '\r')) p++;
+    if (p != end) goto bad;
+    h->data = pos;
+    return PP_OK;
+bad:
+    return pp_fail(ctx, PP_ERR_DECODE,
+                   "%s: unsupported HDR resolution line '%.*s' (\"-Y height +X width\" expected)",
+                   name, (int)(len > 40 ? 40 : len), line);
+}
+
+/* stb's conversion of one RGBE channel (mantissa m, exponent e != 0). */
+static uint8_t hdr_tone(int m, int e)
+{
+    float v = m * (float)ldexp(1.0f, e - (128 + 8));
+    float z = (float)pow(v * 1.0f, 1.0f / 2.2f) * 255 + 0.5f;
+    if (z < 0) z = 0;
+    if (z > 255) z = 255;
+    return (uint8_t)(int)z;
+}
+
+static pp_status hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                            pp_image_info *info, pp_image **out)
+{
+    hdr_header h;
+    pp_status st = hdr_read_header(ctx, name, d, n, &h);
+    if (st) return st;
+    pp_image_info hdr = {PP_FORMAT_HDR, h.width, h.height, 3, 32};
+    if (!out) {
+        *info = hdr;
+        return PP_OK;
+    }
+    st = pp_check_size(ctx, name, h.width, h.height, 3, NULL);
+    if (st) return st;
+    size_t w = (size_t)h.width, pos = h.data;
+    /* every scanline takes 4 bytes at least (an RLE header), flat ones 4 per pixel */
+    if (n - pos < 4 || (size_t)h.height > (n - pos) / 4)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated HDR pixel data", name);
+    uint8_t *line = malloc(w * 4);
+    /* the tone curve, one 256-entry row per exponent, filled on first use */
+    uint8_t *tone = malloc(256 * 256);
+    bool filled[256] = {false};
+    pp_image *img = NULL;
+    if (!line || !tone) {
+        free(line);
+        free(tone);
+        return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    }
+    st = alloc_image(ctx, name, h.width, h.height, 3, &img);
+    const char *why = NULL;
+    for (int y = 0; st == PP_OK && !why && y < h.height; y++) {
+        bool rle = w >= 8 && w < 32768 && n - pos >= 4 && d[pos] == 2 && d[pos + 1] == 2 &&
+                   !(d[pos + 2] & 0x80);
+        if (rle) {
+            if ((size_t)(d[pos + 2] << 8 | d[pos + 3]) != w) {
+                why = "invalid run-length scanline width";
+                break;
+            }
+            pos += 4;
+            for (int k = 0; k < 4 && !why; k++) {
+                size_t x = 0;
+                while (x < w) {
+                    if (pos >= n) {
+                        why = "truncated pixel data";
+                        break;
+                    }
+                    unsigned count = d[pos++];
+                    if (count > 128) { /* a run of one value */
+                        count -= 128;
+                        if (count > w - x || pos >= n) {
+                            why = pos >= n ? "truncated pixel data" : "bad run-length data";
+                            break;
+                        }
+                        for (unsigned i = 0; i < count; i++) line[(x++) * 4 + k] = d[pos];
+                        pos++;
+                    } else { /* count literal values */
+                        if (count == 0 || count > w - x || count > n - pos) {
+                            why = count > n - pos && count <= w - x ? "truncated pixel data"
+                                                                     : "bad run-length data";
+                            break;
+                        }
+                        for (unsigned i = 0; i < count; i++) line[(x++) * 4 + k] = d[pos++];
+                    }
+                }
+            }
+        } else {
+            if (w > (n - pos) / 4) {
+                why = "truncated pixel data";
+                break;
+            }
+            memcpy(line, d + pos, w * 4);
+            pos += w * 4;
+        }
+        if (why) break;
+        uint8_t *dst = img->data + (size_t)y * img->stride;
+        for (size_t x = 0; x < w; x++, dst += 3) {
+            const uint8_t *px = line + x * 4;
+            int e = px[3];
+            if (e == 0) {
+                dst[0] = dst[1] = dst[2] = 0;
+                continue;
+            }
+            uint8_t *row = tone + (size_t)e * 256;
+            if (!filled[e]) {
+                for (int m = 0; m < 256; m++) row[m] = hdr_tone(m, e);
+                filled[e] = true;
+            }
+            dst[0] = row[px[0]];
+            dst[1] = row[px[1]];
+            dst[2] = row[px[2]];
+        }
+    }
+    free(line);
+    free(tone);
+    if (st == PP_OK && why) st = pp_fail(ctx, PP_ERR_DECODE, "%s: HDR: %s", name, why);
+    if (st) {
+        pp_image_free(img);
+        return st;
+    }
+    if (info) *info = hdr;
+    *out = img;
+    return PP_OK;
+}
+
 /* ---- stb_image formats ------------------------------------------------------------------- */
 
-/* JPEG, BMP, TGA, GIF (first frame), PSD and HDR. An HDR image is tone-mapped to 8 bits by
-   stb's default LDR conversion: each channel becomes 255 * v^(1/2.2), clamped (gamma 2.2, scale
-   1; pixpool never changes stb's settings). 16-bit PSD is decoded at 16 bits and rounded to 8
-   (v * 255 / 65535, as for PNG) rather than truncated by stb. */
+/* The stb_image this builds with trusts a JPEG's Huffman table sizes: a DHT whose 16 counts add
+   up to more than 256 codes makes it write past its tables. Walk the JPEG's segments the way stb
+   reads them (segment lengths; garbage between segments skipped up to the next 0xff, as stb
+   does; entropy-coded data up to the next marker) and refuse such a table before stb sees it.
+   The walk may look at more places than stb would, never fewer. Anything else malformed is left
+   to stb to report. */
+static bool jpeg_tables_ok(const uint8_t *d, size_t n)
+{
+    size_t pos = 2; /* after SOI */
+    while (pos < n) {
+        if (d[pos] != 0xff) { /* stb skips bytes between segments up to the next 0xff */
+            pos++;
+            continue;
+        }
+        while (pos < n && d[pos] == 0xff) pos++;
+        if (pos >= n) return true;
+        int m = d[pos++];
+        if (m == 0xd9) return true;                           /* EOI */
+        if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) continue;  /* no length */
+        if (n - pos < 2) return true;
+        size_t len = (size_t)d[pos] << 8 | d[pos + 1];
+        if (len < 2) return true;
+        size_t end = pos + len < n ? pos + len : n;
+        if (m == 0xc4) { /* DHT: tables of 1 + 16 + sum(counts) bytes */
+            size_t p = pos + 2;
+            while (p < pos + len) {
+                if (end - p < 17) return p >= end; /* truncated: stb reports it */
+                if (d[p] >> 4 > 1 || (d[p] & 15) > 3) return true; /* stb refuses it */
+                unsigned count = 0;
+                for (int i = 1; i <= 16; i++) count += d[p + i];
+                if (count > 256) return false;
+                p += 17 + count;
+            }
+        }
+        pos += len;
+        if (m == 0xda) { /* SOS: skip the entropy-coded data */
+            while (pos + 1 < n && !(d[pos] == 0xff && d[pos + 1] != 0 && d[pos + 1] != 0xff &&
+                                    (d[pos + 1] < 0xd0 || d[pos + 1] > 0xd7)))
+                pos++;
+        }
+    }
+    return true;
+}
+
+/* JPEG, BMP, TGA, GIF (first frame) and PSD. A 16-bit PSD is decoded at 16 bits and rounded
+   to 8 (v * 255 / 65535, as for PNG) rather than truncated by stb. */
 static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                             size_t size, pp_image_info *info, pp_image **out)
 {
@@ -410,6 +657,8 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
         return pp_fail(ctx, PP_ERR_LIMIT, "%s: %zu bytes is over the %s decoder's limit of %d",
                        name, size, pp_format_name(fmt), INT_MAX);
     int len = (int)size, w, h, c;
+    if (fmt == PP_FORMAT_JPEG && !jpeg_tables_ok(data, size))
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: bad DHT header (over 256 Huffman codes)", name);
     if (!pp_stb_info(fmt, data, len, &w, &h, &c)) {
         const char *why = pp_stb_failure_reason();
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name,
@@ -418,8 +667,10 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
     if (c < 1 || c > 4 || w <= 0 || h <= 0)
         return pp_fail(ctx, PP_ERR_DECODE, "%s: invalid image header (%dx%d, %d channels)", name,
                        w, h, c);
-    bool is16 = fmt == PP_FORMAT_PSD && pp_stb_is_16_bit(data, len);
-    pp_image_info hdr = {fmt, w, h, c, fmt == PP_FORMAT_HDR ? 32 : is16 ? 16 : 8};
+    /* A PSD's depth is the big-endian 16-bit field at offset 22 (stbi_is_16_bit_from_memory
+       misreads it in the stb this builds with: its STBI_NOTUSED skips the reads before it). */
+    bool is16 = fmt == PP_FORMAT_PSD && size >= 24 && data[22] == 0 && data[23] == 16;
+    pp_image_info hdr = {fmt, w, h, c, is16 ? 16 : 8};
     if (!out) {
         *info = hdr;
         return PP_OK;
@@ -443,7 +694,7 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
                        name, w, h, w2, h2);
     }
     pp_image *img;
-    st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), w, h, c, &img);
+    st = alloc_image(ctx, name, w, h, c, &img);
     if (st) {
         pp_stb_free(pixels);
         return st;
@@ -473,6 +724,7 @@ static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const cha
         return pp_fail(ctx, PP_ERR_FORMAT, "%s: not a recognised image format", name);
     case PP_FORMAT_PNG: return png_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_PNM: return pnm_decode(ctx, name, data, size, info, out);
+    case PP_FORMAT_HDR: return hdr_decode(ctx, name, data, size, info, out);
     default: return stb_decode(ctx, name, fmt, data, size, info, out);
     }
 }

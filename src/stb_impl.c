@@ -4,8 +4,8 @@
  * Both are compiled with static linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC), so no stb
  * symbol is exported and an application embedding its own copy of stb cannot clash with ours.
  * Only the formats pixpool reads through stb are compiled in (PNG goes through libpng, PNM
- * through io.c's own decoder). Reading works from memory only (no stdio). stb's global
- * settings (vertical flip, TGA RLE, HDR gamma/scale) are never changed.
+ * and HDR through io.c's own decoders). Reading works from memory only (no stdio). stb's global
+ * settings (vertical flip, TGA RLE) are never changed.
  *
  * pp_stb_info() calls stb's per-format header readers directly (they are static functions of
  * this same translation unit) instead of stbi_info_from_memory(), which tries every format in
@@ -15,12 +15,28 @@
 #include "stb_wrap.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 /* stb declares every function static up front and leaves most of them unused here; gcc reports
    those at the very end of the translation unit, so the warning stays off for the whole file. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
+
+/* stb relies on two's complement wrap-around in places (e.g. the JPEG writer's bit buffer does
+   `int <<= 8` past INT_MAX), which C leaves undefined and UBSan rejects. -fwrapv makes exactly
+   that defined, for stb's code only; the optimisation level stays as given. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("wrapv")
+#endif
+
+/* stb_image does not initialise all it allocates: a corrupt JPEG whose scan uses a Huffman table
+   it never defined is decoded with whatever the heap held (uninitialised reads, indices out of
+   nowhere). Zeroed memory makes such tables empty and the result deterministic. */
+#define STBI_MALLOC(size) calloc(1, (size))
+#define STBI_REALLOC(ptr, size) realloc((ptr), (size))
+#define STBI_FREE(ptr) free(ptr)
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -30,13 +46,16 @@
 #define STBI_ONLY_TGA
 #define STBI_ONLY_GIF
 #define STBI_ONLY_PSD
-#define STBI_ONLY_HDR
 #include <stb_image.h>
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
 #include <stb_image_write.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp)
 {
@@ -50,15 +69,9 @@ int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int
     case PP_FORMAT_TGA: ok = stbi__tga_info(&s, w, h, comp); break;
     case PP_FORMAT_GIF: ok = stbi__gif_info(&s, w, h, comp); break;
     case PP_FORMAT_PSD: ok = stbi__psd_info(&s, w, h, comp); break;
-    case PP_FORMAT_HDR: ok = stbi__hdr_info(&s, w, h, comp); break;
     default: stbi__g_failure_reason = "not a format decoded by stb_image"; break;
     }
     return ok ? 1 : 0;
-}
-
-int pp_stb_is_16_bit(const unsigned char *buf, int len)
-{
-    return stbi_is_16_bit_from_memory(buf, len);
 }
 
 unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req)

@@ -10,15 +10,12 @@
 
 #include "pixpool.h"
 
-/* Reads the header of an image of the given format (JPEG, BMP, TGA, GIF, PSD or HDR) without
+/* Reads the header of an image of the given format (JPEG, BMP, TGA, GIF or PSD) without
    decoding pixels. Returns 1 and the size and the channels stb decodes it to, or 0. */
 int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp);
 
-/* 1 when stb would decode the image with 16 bits per channel (16-bit PSD). */
-int pp_stb_is_16_bit(const unsigned char *buf, int len);
-
 /* Decodes to `req` channels of 8 (or 16) bits; NULL on failure (see pp_stb_failure_reason).
-   The result is released with pp_stb_free(). HDR is tone-mapped by stb's default conversion. */
+   The result is released with pp_stb_free(). */
 unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req);
 unsigned short *pp_stb_load_16(const unsigned char *buf, int len, int *w, int *h, int req);
 void pp_stb_free(void *pixels);
