@@ -9,11 +9,11 @@
  *                       Running sums: cost per pixel independent of r.
  *   gaussian:sigma,radius
  *                       separable, normalised, sampled Gaussian g(i) ~ exp(-i^2 / (2 sigma^2)),
- *                       i = -R..R, R = radius or ceil(3 sigma). The taps are quantised to Q14
- *                       integers that sum to exactly 16384 (the centre tap takes the rounding
- *                       remainder). The horizontal pass keeps 8 fractional bits
- *                       (h = (sum w p + 32) >> 6), the vertical pass rounds once at the end
- *                       ((sum w h + 2^21) >> 22). Within 1 level of the exact real-valued blur.
+ *                       i = -R..R, R = radius or ceil(3 sigma), taps quantised to 2^-16 and
+ *                       summing to exactly one. 16-bit fixed point: the horizontal pass keeps 7
+ *                       fractional bits, every product is rounded (see "Fixed-point scheme"
+ *                       below), the result is rounded once at the end. Within 1 level of the
+ *                       exact real-valued blur.
  *   unsharp:sigma,amount,threshold
  *                       g = gaussian(sigma) as above, d = v - g;
  *                       v' = |d| < threshold ? v : clamp(v + round(amount * d)).
@@ -26,50 +26,174 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define GAUSS_MAX_R 200
 #define CHUNK 512 /* elements processed together so accumulators stay in L1 */
 
 /* ---- gaussian / unsharp ------------------------------------------------------------------- */
 
+/* Fixed-point scheme (16-bit lanes throughout, so one AVX-512 instruction does 32 values):
+   mulhrs(a, b) = (a * b + 2^14) >> 15, the rounding high multiply of SSSE3/AVX2/AVX-512.
+   Horizontal: h = mulhrs(p << 7, Wc) + sum_k mulhrs((p[-k] + p[+k]) << 6, Wk), a Q7 value, where
+   Wc is the centre tap in Q15 and Wk a paired tap in Q16 (a paired tap is < 0.5, so < 2^15).
+   Vertical: g = mulhrs(h0, Wc) + sum_k mulhrs(avg(h[-k], h[+k]), Wk), avg(a, b) = (a + b + 1) >> 1;
+   out = min(255, (g + 64) >> 7). Every term is non-negative and the sums stay below 2^15, so the
+   scalar, AVX2 and AVX-512 versions below give the same bytes. */
+
 typedef struct gauss_params {
     int r;
     int unsharp;
     int threshold;
-    int16_t w[2 * GAUSS_MAX_R + 1]; /* Q14, symmetric, sum 16384 */
+    int identity;                   /* sigma so small that every tap but the centre is 0 */
+    int16_t w[GAUSS_MAX_R + 1];     /* w[k], k < r: paired taps (Q16); w[r]: centre (Q15) */
     int16_t amt[511];               /* round(amount * d) for d = -255..255 */
 } gauss_params;
+
+static inline int16_t mulhrs16(int a, int b) { return (int16_t)((a * b + 0x4000) >> 15); }
+
+static void hrow_scalar(const uint8_t *pad, size_t n, int r, int c, const int16_t *w, int16_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int acc = mulhrs16(pad[i + (size_t)r * c] << 7, w[r]);
+        for (int k = 0; k < r; k++)
+            acc += mulhrs16((pad[i + (size_t)k * c] + pad[i + (size_t)(2 * r - k) * c]) << 6, w[k]);
+        out[i] = (int16_t)acc;
+    }
+}
+
+static void vrow_scalar(const int16_t *const *rows, size_t n, int r, const int16_t *w, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int acc = mulhrs16(rows[r][i], w[r]);
+        for (int k = 0; k < r; k++)
+            acc += mulhrs16(((uint16_t)rows[k][i] + (uint16_t)rows[2 * r - k][i] + 1) >> 1, w[k]);
+        int v = (acc + 64) >> 7;
+        out[i] = (uint8_t)(v > 255 ? 255 : v);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PP_HAVE_X86 1
+
+__attribute__((target("avx2"))) static void hrow_avx2(const uint8_t *pad, size_t n, int r, int c,
+                                                       const int16_t *w, int16_t *out)
+{
+    size_t i = 0;
+    const __m256i wc = _mm256_set1_epi16(w[r]);
+    for (; i + 16 <= n; i += 16) {
+        __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(pad + i + (size_t)r * c)));
+        __m256i acc = _mm256_mulhrs_epi16(_mm256_slli_epi16(v, 7), wc);
+        for (int k = 0; k < r; k++) {
+            __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(pad + i + (size_t)k * c)));
+            __m256i b = _mm256_cvtepu8_epi16(
+                _mm_loadu_si128((const void *)(pad + i + (size_t)(2 * r - k) * c)));
+            __m256i s = _mm256_slli_epi16(_mm256_add_epi16(a, b), 6);
+            acc = _mm256_add_epi16(acc, _mm256_mulhrs_epi16(s, _mm256_set1_epi16(w[k])));
+        }
+        _mm256_storeu_si256((void *)(out + i), acc);
+    }
+    if (i < n) hrow_scalar(pad + i, n - i, r, c, w, out + i);
+}
+
+__attribute__((target("avx2"))) static void vrow_avx2(const int16_t *const *rows, size_t n, int r,
+                                                       const int16_t *w, uint8_t *out)
+{
+    size_t i = 0;
+    const __m256i wc = _mm256_set1_epi16(w[r]), rnd = _mm256_set1_epi16(64);
+    for (; i + 32 <= n; i += 32) {
+        __m256i acc[2];
+        for (int h = 0; h < 2; h++) {
+            size_t o = i + 16 * (size_t)h;
+            __m256i a0 = _mm256_mulhrs_epi16(_mm256_loadu_si256((const void *)(rows[r] + o)), wc);
+            for (int k = 0; k < r; k++) {
+                __m256i m = _mm256_avg_epu16(_mm256_loadu_si256((const void *)(rows[k] + o)),
+                                             _mm256_loadu_si256((const void *)(rows[2 * r - k] + o)));
+                a0 = _mm256_add_epi16(a0, _mm256_mulhrs_epi16(m, _mm256_set1_epi16(w[k])));
+            }
+            acc[h] = _mm256_srli_epi16(_mm256_add_epi16(a0, rnd), 7);
+        }
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi16(acc[0], acc[1]), 0xD8);
+        _mm256_storeu_si256((void *)(out + i), p);
+    }
+    if (i < n) {
+        const int16_t *tail[2 * GAUSS_MAX_R + 1];
+        for (int k = 0; k <= 2 * r; k++) tail[k] = rows[k] + i;
+        vrow_scalar(tail, n - i, r, w, out + i);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void hrow_avx512(const uint8_t *pad, size_t n,
+                                                                    int r, int c,
+                                                                    const int16_t *w, int16_t *out)
+{
+    size_t i = 0;
+    const __m512i wc = _mm512_set1_epi16(w[r]);
+    for (; i + 32 <= n; i += 32) {
+        __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(pad + i + (size_t)r * c)));
+        __m512i acc = _mm512_mulhrs_epi16(_mm512_slli_epi16(v, 7), wc);
+        for (int k = 0; k < r; k++) {
+            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(pad + i + (size_t)k * c)));
+            __m512i b = _mm512_cvtepu8_epi16(
+                _mm256_loadu_si256((const void *)(pad + i + (size_t)(2 * r - k) * c)));
+            __m512i s = _mm512_slli_epi16(_mm512_add_epi16(a, b), 6);
+            acc = _mm512_add_epi16(acc, _mm512_mulhrs_epi16(s, _mm512_set1_epi16(w[k])));
+        }
+        _mm512_storeu_si512((void *)(out + i), acc);
+    }
+    if (i < n) hrow_scalar(pad + i, n - i, r, c, w, out + i);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void vrow_avx512(const int16_t *const *rows,
+                                                                    size_t n, int r,
+                                                                    const int16_t *w, uint8_t *out)
+{
+    size_t i = 0;
+    const __m512i wc = _mm512_set1_epi16(w[r]), rnd = _mm512_set1_epi16(64);
+    for (; i + 32 <= n; i += 32) {
+        __m512i a0 = _mm512_mulhrs_epi16(_mm512_loadu_si512((const void *)(rows[r] + i)), wc);
+        for (int k = 0; k < r; k++) {
+            __m512i m = _mm512_avg_epu16(_mm512_loadu_si512((const void *)(rows[k] + i)),
+                                         _mm512_loadu_si512((const void *)(rows[2 * r - k] + i)));
+            a0 = _mm512_add_epi16(a0, _mm512_mulhrs_epi16(m, _mm512_set1_epi16(w[k])));
+        }
+        a0 = _mm512_srli_epi16(_mm512_add_epi16(a0, rnd), 7);
+        _mm256_storeu_si256((void *)(out + i), _mm512_cvtusepi16_epi8(a0));
+    }
+    if (i < n) {
+        const int16_t *tail[2 * GAUSS_MAX_R + 1];
+        for (int k = 0; k <= 2 * r; k++) tail[k] = rows[k] + i;
+        vrow_scalar(tail, n - i, r, w, out + i);
+    }
+}
+#endif
+
+typedef void (*hrow_fn)(const uint8_t *, size_t, int, int, const int16_t *, int16_t *);
+typedef void (*vrow_fn)(const int16_t *const *, size_t, int, const int16_t *, uint8_t *);
+
+static void pick_rows(hrow_fn *h, vrow_fn *v)
+{
+    *h = hrow_scalar;
+    *v = vrow_scalar;
+#ifdef PP_HAVE_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw")) {
+        *h = hrow_avx512;
+        *v = vrow_avx512;
+    } else if (__builtin_cpu_supports("avx2")) {
+        *h = hrow_avx2;
+        *v = vrow_avx2;
+    }
+#endif
+}
 
 static size_t gauss_scratch(int w, int c, int r)
 {
     size_t row = (size_t)w * c;
-    return pp_align_up(row * 2) * (size_t)(2 * r + 1) /* ring of Q8 rows */
+    return pp_align_up(row * 2) * (size_t)(2 * r + 1) /* ring of Q7 rows */
            + pp_padded_stride(w, c, r)                 /* padded input row */
            + pp_align_up(row);                         /* blurred row (unsharp) */
-}
-
-/* Horizontal pass of input row y into the Q8 row h. */
-static void gauss_hrow(const gauss_params *p, const pp_view *src, int y, uint8_t *pad,
-                       uint16_t *h)
-{
-    const int c = src->channels, r = p->r;
-    const size_t n = (size_t)src->width * c;
-    pp_pad_row(src, y, r, pad);
-    const int16_t *w = p->w;
-    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-        size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-        uint32_t acc[CHUNK];
-        const uint8_t *base = pad + i0;
-        const uint32_t wc = (uint32_t)w[r];
-        const uint8_t *mid = base + (size_t)r * c;
-        for (size_t i = 0; i < len; i++) acc[i] = wc * mid[i];
-        for (int k = 0; k < r; k++) {
-            const uint32_t wk = (uint32_t)w[k];
-            const uint8_t *a = base + (size_t)k * c, *b = base + (size_t)(2 * r - k) * c;
-            for (size_t i = 0; i < len; i++) acc[i] += wk * (uint32_t)(a[i] + b[i]);
-        }
-        for (size_t i = 0; i < len; i++) h[i0 + i] = (uint16_t)((acc[i] + 32u) >> 6);
-    }
 }
 
 static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
@@ -78,33 +202,34 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     const gauss_params *p = PP_STAGE_PARAMS(gauss_params, s);
     const int c = s->src.channels, w = s->src.width, r = p->r, nr = 2 * r + 1;
     const size_t n = (size_t)w * c;
-    const size_t hstride = pp_align_up(n * 2) / 2; /* in uint16 */
-    uint16_t *ring = scratch;
+    const size_t hstride = pp_align_up(n * 2) / 2; /* in int16 */
+    int16_t *ring = scratch;
     uint8_t *pad = (uint8_t *)scratch + hstride * 2 * (size_t)nr;
     uint8_t *blur = pad + pp_padded_stride(w, c, r);
+    hrow_fn hrow;
+    vrow_fn vrow;
+    pick_rows(&hrow, &vrow);
 
-    for (int yy = y0 - r; yy < y0 + r; yy++)
-        gauss_hrow(p, &s->src, yy, pad, ring + (size_t)((yy - y0 + r) % nr) * hstride);
+    for (int yy = y0 - r; yy < y0 + r; yy++) {
+        pp_pad_row(&s->src, yy, r, pad);
+        hrow(pad, n, r, c, p->w, ring + (size_t)((yy - y0 + r) % nr) * hstride);
+    }
+    const int16_t *rows[2 * GAUSS_MAX_R + 1];
     for (int y = y0; y < y1; y++) {
         int yn = y + r;
-        gauss_hrow(p, &s->src, yn, pad, ring + (size_t)((yn - y0 + r) % nr) * hstride);
+        pp_pad_row(&s->src, yn, r, pad);
+        hrow(pad, n, r, c, p->w, ring + (size_t)((yn - y0 + r) % nr) * hstride);
         uint8_t *out = pp_row(&s->dst, y);
         uint8_t *dstrow = p->unsharp ? blur : out;
-        const uint16_t *rows[2 * GAUSS_MAX_R + 1];
-        for (int k = 0; k < nr; k++) rows[k] = ring + (size_t)((y - r + k - y0 + r) % nr) * hstride;
-        for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-            size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-            uint32_t acc[CHUNK];
-            const uint32_t wc = (uint32_t)p->w[r];
-            const uint16_t *mid = rows[r] + i0;
-            for (size_t i = 0; i < len; i++) acc[i] = wc * mid[i];
-            for (int k = 0; k < r; k++) {
-                const uint32_t wk = (uint32_t)p->w[k];
-                const uint16_t *a = rows[k] + i0, *b = rows[2 * r - k] + i0;
-                for (size_t i = 0; i < len; i++) acc[i] += wk * (uint32_t)(a[i] + b[i]);
-            }
-            for (size_t i = 0; i < len; i++) dstrow[i0 + i] = (uint8_t)((acc[i] + (1u << 21)) >> 22);
+        int slot = (y - y0) % nr; /* ring slot of row y - r */
+        for (int k = 0; k < nr; k++) {
+            rows[k] = ring + (size_t)slot * hstride;
+            if (++slot == nr) slot = 0;
         }
+        if (p->identity)
+            memcpy(dstrow, pp_row(&s->src, y), n);
+        else
+            vrow(rows, n, r, p->w, dstrow);
         if (p->unsharp) {
             const uint8_t *in = pp_row(&s->src, y);
             for (size_t i = 0; i < n; i++) {
@@ -126,12 +251,17 @@ static pp_status gauss_setup(double sigma, int radius, gauss_params *gp, char *e
     if (r < 1) r = 1;
     double g[2 * GAUSS_MAX_R + 1], sum = 0;
     for (int i = -r; i <= r; i++) sum += g[i + r] = exp(-(double)i * i / (2.0 * sigma * sigma));
-    int total = 0;
-    for (int i = 0; i < 2 * r + 1; i++) {
-        gp->w[i] = (int16_t)lround(g[i] / sum * 16384.0);
-        total += gp->w[i];
+    /* paired taps in Q16 (each pair is g[k] + g[2r-k] = 2 g[k]; mulhrs of (a+b)<<6 by W gives
+       (a+b) W / 2^9, so W = g[k] / sum * 2^16), centre in Q15; the centre takes the rounding
+       remainder so that the taps sum to exactly one. */
+    long total = 0;
+    for (int k = 0; k < r; k++) {
+        gp->w[k] = (int16_t)lround(g[k] / sum * 65536.0);
+        total += 2L * gp->w[k];
     }
-    gp->w[r] = (int16_t)(gp->w[r] + (16384 - total));
+    long centre = (65536L - total) / 2;
+    gp->identity = centre >= 32768;
+    gp->w[r] = (int16_t)(centre >= 32768 ? 32767 : centre);
     gp->r = r;
     return PP_OK;
 }
@@ -254,7 +384,8 @@ static const pp_filter_def defs[] = {
      PP_ALPHA_PREMUL, plan_box},
     {{"gaussian", "spatial", "Gaussian blur",
       "Separable normalised sampled Gaussian, taps i = -R..R (R = radius or ceil(3 sigma)), "
-      "Q14 fixed-point taps summing to 1, 8 fractional bits between the passes, rounded once; "
+      "16-bit fixed point (taps to 2^-16 summing to 1, 7 fractional bits between the passes), "
+      "rounded at the end; "
       "edges extended; premultiplied alpha.", NP(p_gauss)},
      PP_ALPHA_PREMUL, plan_gaussian},
     {{"unsharp", "spatial", "unsharp mask",
