@@ -23,11 +23,13 @@
 #include <stdio.h>
 
 #define CONV_MAX_R 7
+#define PP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CHUNK 512
 
 typedef struct conv_params {
     int r;
     int integer; /* exact integer path */
+    int small;   /* integer, divisor 1, |bias| <= 255 and sum |K| * 255 < 2^15: 16-bit sums */
     int absval;  /* laplacian: absolute value before clamping */
     int ncomp;   /* channels computed; the rest (alpha) copied */
     int32_t div; /* integer path */
@@ -37,7 +39,7 @@ typedef struct conv_params {
     float wf[(2 * CONV_MAX_R + 1) * (2 * CONV_MAX_R + 1)];
 } conv_params;
 
-static void conv_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+PP_CLONES static void conv_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     const conv_params *p = PP_STAGE_PARAMS(conv_params, s);
@@ -50,7 +52,31 @@ static void conv_kernel(const pp_stage *s, int y0, int y1, int band, void *scrat
         uint8_t *out = pp_row(&s->dst, y);
         for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
             size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-            if (p->integer) {
+            if (p->small) { /* sums fit in 16 bits: twice the lanes of the 32-bit path */
+                int16_t acc[CHUNK];
+                for (size_t i = 0; i < len; i++) acc[i] = 0;
+                for (int dy = 0; dy < k; dy++) {
+                    const uint8_t *row = pp_ring_row(&g, y, dy - r) + i0;
+                    for (int dx = 0; dx < k; dx++) {
+                        const int16_t wk = (int16_t)p->wi[dy * k + dx];
+                        if (!wk) continue;
+                        const uint8_t *a = row + (size_t)dx * c;
+                        for (size_t i = 0; i < len; i++) acc[i] = (int16_t)(acc[i] + wk * a[i]);
+                    }
+                }
+                if (p->absval) {
+                    for (size_t i = 0; i < len; i++) {
+                        int v = acc[i] < 0 ? -acc[i] : acc[i];
+                        out[i0 + i] = (uint8_t)(v > 255 ? 255 : v);
+                    }
+                } else {
+                    const int b = p->bias;
+                    for (size_t i = 0; i < len; i++) {
+                        int v = acc[i] + b;
+                        out[i0 + i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                    }
+                }
+            } else if (p->integer) {
                 int32_t acc[CHUNK];
                 for (size_t i = 0; i < len; i++) acc[i] = 0;
                 for (int dy = 0; dy < k; dy++) {
@@ -122,12 +148,14 @@ static pp_status conv_setup(pp_plan *plan, const pp_geom *in, const double *kv, 
     cp->r = k / 2;
     cp->absval = absval;
     cp->ncomp = keep_alpha && pp_has_alpha(in->channels) ? in->channels - 1 : in->channels;
-    double sum = 0;
+    double sum = 0, sumabs = 0;
     int integer = 1;
     for (int i = 0; i < count; i++) {
         sum += kv[i];
+        sumabs += fabs(kv[i]);
         if (kv[i] != floor(kv[i]) || fabs(kv[i]) > 1e6) integer = 0;
     }
+    if (sumabs * 255.0 > 2147483647.0) integer = 0; /* the int32 sums could overflow */
     if (divisor == 0) divisor = sum != 0 ? sum : 1;
     if (divisor < 0) { /* keep the division positive: negate kernel and divisor */
         snprintf(err, errlen, "divisor must be positive (the kernel sums to %g)", sum);
@@ -135,6 +163,7 @@ static pp_status conv_setup(pp_plan *plan, const pp_geom *in, const double *kv, 
     }
     if (divisor != floor(divisor) || bias != floor(bias) || divisor > 1e6) integer = 0;
     cp->integer = integer;
+    cp->small = integer && divisor == 1 && fabs(bias) <= 255 && sumabs * 255.0 < 32767.0;
     cp->div = (int32_t)divisor;
     cp->bias = (int32_t)bias;
     cp->ddiv = divisor;
@@ -183,7 +212,7 @@ static pp_status plan_emboss(const pp_params *p, const pp_geom *in, pp_plan *pla
 
 /* ---- sobel -------------------------------------------------------------------------------- */
 
-static void sobel_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+PP_CLONES static void sobel_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     const int c = s->src.channels, w = s->src.width;
