@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 
 Test(kernels, grayscale_equals_rounded_definition_for_all_rgb)
 {
@@ -54,5 +55,39 @@ Test(kernels, lut_filters_on_every_value_and_alignment)
     pp_image_free(lin);
     pp_image_free(gam);
     pp_image_free(in);
+    pp_ctx_free(ctx);
+}
+
+/* box against its definition, computed naively: floor((2 S + n) / (2 n)) over the clamped window */
+Test(kernels, box_equals_naive_window_mean)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
+    const int w = 37, h = 23;
+    for (int c = 1; c <= 3; c += 2) {
+        pp_image *in = th_random_image(ctx, w, h, c, 77 + c);
+        const uint8_t *d = pp_image_data(in);
+        for (int r = 0; r <= 12; r++) {
+            char spec[32];
+            snprintf(spec, sizeof spec, "box:radius=%d", r);
+            pp_image *out = th_apply(ctx, spec, in);
+            const uint8_t *o = pp_image_data(out);
+            const long n = (2L * r + 1) * (2L * r + 1);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int k = 0; k < c; k++) {
+                        long sum = 0;
+                        for (int dy = -r; dy <= r; dy++)
+                            for (int dx = -r; dx <= r; dx++) {
+                                int yy = y + dy < 0 ? 0 : y + dy >= h ? h - 1 : y + dy;
+                                int xx = x + dx < 0 ? 0 : x + dx >= w ? w - 1 : x + dx;
+                                sum += d[((size_t)yy * w + xx) * c + k];
+                            }
+                        cr_assert_eq(o[((size_t)y * w + x) * c + k], (2 * sum + n) / (2 * n),
+                                     "r=%d at %d,%d", r, x, y);
+                    }
+            pp_image_free(out);
+        }
+        pp_image_free(in);
+    }
     pp_ctx_free(ctx);
 }
