@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +25,38 @@ typedef struct geo_params {
 
 enum { G_FLIP, G_FLOP, G_TRANSPOSE, G_ROT90, G_ROT180, G_ROT270, G_CROP };
 
-#define TILE 32
+#define TILE 64
+
+/* out[i] = the pixel at sp + i * step, for n pixels of c channels (c constant per loop); wide:
+   the source pixels are not in the image's last column. */
+static inline void column_copy(uint8_t *out, const uint8_t *sp, ptrdiff_t step, int n, int c,
+                               int wide)
+{
+    switch (c) {
+    case 1:
+        for (int i = 0; i < n; i++, sp += step) out[i] = sp[0];
+        break;
+    case 2:
+        for (int i = 0; i < n; i++, sp += step) memcpy(out + 2 * i, sp, 2);
+        break;
+    case 3: {
+        /* 4-byte moves whose 4th byte lands on the next output pixel (rewritten by the next
+           iteration); its source byte is the next input pixel, so only when one exists */
+        int i = 0;
+        if (wide)
+            for (; i + 1 < n; i++, sp += step) memcpy(out + 3 * i, sp, 4);
+        for (; i < n; i++, sp += step) {
+            out[3 * i] = sp[0];
+            out[3 * i + 1] = sp[1];
+            out[3 * i + 2] = sp[2];
+        }
+        break;
+    }
+    default:
+        for (int i = 0; i < n; i++, sp += step) memcpy(out + 4 * i, sp, 4);
+        break;
+    }
+}
 
 static inline void copy_px(uint8_t *d, const uint8_t *s, int c)
 {
@@ -60,20 +92,20 @@ static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
             for (int x = 0; x < W; x++) copy_px(out + (size_t)x * c, in + (size_t)(W - 1 - x) * c, c);
         }
         return;
-    default: /* transpose-like: out(x, y) = in(sx, sy) with sx, sy from y, x */
+    default: /* transpose-like: output row y reads an input column, one stride per pixel */
         for (int ty = y0; ty < y1; ty += TILE) {
             int ty1 = ty + TILE < y1 ? ty + TILE : y1;
             for (int tx = 0; tx < ow; tx += TILE) {
                 int tx1 = tx + TILE < ow ? tx + TILE : ow;
                 for (int y = ty; y < ty1; y++) {
                     uint8_t *out = pp_row(&s->dst, y);
-                    for (int x = tx; x < tx1; x++) {
-                        int sx, sy;
-                        if (p->op == G_TRANSPOSE) sx = y, sy = x;
-                        else if (p->op == G_ROT90) sx = y, sy = H - 1 - x;
-                        else sx = W - 1 - y, sy = x; /* G_ROT270 */
-                        copy_px(out + (size_t)x * c, pp_row(&s->src, sy) + (size_t)sx * c, c);
-                    }
+                    int sx, sy0;
+                    ptrdiff_t step = (ptrdiff_t)s->src.stride;
+                    if (p->op == G_TRANSPOSE) sx = y, sy0 = tx;
+                    else if (p->op == G_ROT90) sx = y, sy0 = H - 1 - tx, step = -step;
+                    else sx = W - 1 - y, sy0 = tx; /* G_ROT270 */
+                    const uint8_t *sp = pp_row(&s->src, sy0) + (size_t)sx * c;
+                    column_copy(out + (size_t)tx * c, sp, step, tx1 - tx, c, sx < W - 1);
                 }
             }
         }
