@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 Test(kernels, grayscale_equals_rounded_definition_for_all_rgb)
 {
@@ -90,4 +91,81 @@ Test(kernels, box_equals_naive_window_mean)
         pp_image_free(in);
     }
     pp_ctx_free(ctx);
+}
+
+static int cmp_u8(const void *a, const void *b) { return *(const uint8_t *)a - *(const uint8_t *)b; }
+
+/* median: the selection network (radius 1, 2), the sliding histogram and a plain sort agree */
+Test(kernels, median_network_histogram_and_sort_agree)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
+    const int sizes[][2] = {{131, 29}, {3, 3}, {70, 2}, {1, 9}};
+    for (int z = 0; z < 4; z++)
+        for (int c = 1; c <= 3; c += 2) {
+            const int w = sizes[z][0], h = sizes[z][1];
+            pp_image *in = th_random_image(ctx, w, h, c, 5 + z * 3 + c);
+            /* also long runs of equal values, where ties matter */
+            uint8_t *d = pp_image_data(in);
+            for (int i = 0; i < w * h * c; i += 7) d[i] = d[i] & 0xC0;
+            for (int r = 1; r <= 2; r++) {
+                char a[64], b[64];
+                snprintf(a, sizeof a, "median:radius=%d", r);
+                snprintf(b, sizeof b, "median:radius=%d,method=histogram", r);
+                pp_image *net = th_apply(ctx, a, in), *hist = th_apply(ctx, b, in);
+                cr_assert(th_same(net, hist), "%s differs from the histogram method on %dx%dx%d", a, w, h, c);
+                const uint8_t *o = pp_image_data(net);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        for (int k = 0; k < c; k++) {
+                            uint8_t v[25];
+                            int m = 0;
+                            for (int dy = -r; dy <= r; dy++)
+                                for (int dx = -r; dx <= r; dx++) {
+                                    int yy = y + dy < 0 ? 0 : y + dy >= h ? h - 1 : y + dy;
+                                    int xx = x + dx < 0 ? 0 : x + dx >= w ? w - 1 : x + dx;
+                                    v[m++] = d[((size_t)yy * w + xx) * c + k];
+                                }
+                            qsort(v, (size_t)m, 1, cmp_u8);
+                            cr_assert_eq(o[((size_t)y * w + x) * c + k], v[m / 2], "r=%d at %d,%d", r, x, y);
+                        }
+                pp_image_free(net);
+                pp_image_free(hist);
+            }
+            pp_image_free(in);
+        }
+    pp_ctx_free(ctx);
+}
+
+#include "../filters/median_net.h"
+
+/* 0-1 principle: a comparator network selects the k-th smallest of all inputs iff it does so for
+   every input of 0s and 1s. 64 inputs at a time, one per bit: min is AND, max is OR. */
+static void check_network(const uint8_t (*net)[2], size_t ncmp, int n, int out)
+{
+    for (uint64_t base = 0; base < (1ull << n); base += 64) {
+        uint64_t w[25];
+        for (int j = 0; j < n; j++) {
+            uint64_t bits = 0;
+            for (int b = 0; b < 64 && base + (uint64_t)b < (1ull << n); b++)
+                bits |= (((base + (uint64_t)b) >> j) & 1) << b;
+            w[j] = bits;
+        }
+        for (size_t q = 0; q < ncmp; q++) {
+            uint64_t a = w[net[q][0]], b = w[net[q][1]];
+            w[net[q][0]] = a & b;
+            w[net[q][1]] = a | b;
+        }
+        for (int b = 0; b < 64 && base + (uint64_t)b < (1ull << n); b++) {
+            int ones = __builtin_popcountll(base + (uint64_t)b);
+            int want = ones > n / 2; /* the median of n (odd) 0/1 values */
+            if ((int)((w[out] >> b) & 1) != want)
+                cr_assert_fail("network of %d fails on input %#llx", n, (unsigned long long)(base + b));
+        }
+    }
+}
+
+Test(kernels, median_networks_zero_one_principle)
+{
+    check_network(pp_median9_net, sizeof pp_median9_net / 2, 9, PP_MEDIAN9_OUT);
+    check_network(pp_median25_net, sizeof pp_median25_net / 2, 25, PP_MEDIAN25_OUT);
 }
