@@ -27,6 +27,7 @@
 #include "stencil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,33 @@ typedef struct gauss_params {
     int identity;                   /* sigma so small that every tap but the centre is 0 */
     int16_t w[GAUSS_MAX_R + 1];     /* w[k], k < r: paired taps (Q16); w[r]: centre (Q15) */
     int16_t amt[511];               /* round(amount * d) for d = -255..255 */
+    int32_t amul, ashift;           /* round(amount * |d|) = (|d| amul + 2^(ashift-1)) >> ashift,
+                                       verified in plan() for every d; amul < 0: use amt[] */
 } gauss_params;
+
+/* v' = |d| < threshold ? v : clamp(v + round(amount d)), d = v - blur; vectorises. */
+PP_CLONES static void unsharp_row(const gauss_params *p, const uint8_t *in, const uint8_t *blur,
+                                  uint8_t *out, size_t n)
+{
+    const int thr = p->threshold;
+    if (p->amul >= 0) {
+        const int32_t m = p->amul, sh = p->ashift, half = (int32_t)1 << (p->ashift - 1);
+        for (size_t i = 0; i < n; i++) {
+            int32_t d = (int32_t)in[i] - (int32_t)blur[i];
+            int32_t ad = d < 0 ? -d : d;
+            int32_t t = (ad * m + half) >> sh;
+            int32_t v = (int32_t)in[i] + (d < 0 ? -t : t);
+            v = v < 0 ? 0 : v > 255 ? 255 : v;
+            out[i] = (uint8_t)(ad < thr ? in[i] : v);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            int d = (int)in[i] - (int)blur[i];
+            int ad = d < 0 ? -d : d;
+            out[i] = ad < thr ? in[i] : pp_clamp_int(in[i] + p->amt[d + 255]);
+        }
+    }
+}
 
 static inline int16_t mulhrs16(int a, int b) { return (int16_t)((a * b + 0x4000) >> 15); }
 
@@ -233,14 +260,7 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
             memcpy(dstrow, pp_row(&s->src, y), n);
         else
             vrow(rows, n, r, p->w, dstrow);
-        if (p->unsharp) {
-            const uint8_t *in = pp_row(&s->src, y);
-            for (size_t i = 0; i < n; i++) {
-                int d = (int)in[i] - (int)blur[i];
-                int ad = d < 0 ? -d : d;
-                out[i] = ad < p->threshold ? in[i] : pp_clamp_int(in[i] + p->amt[d + 255]);
-            }
-        }
+        if (p->unsharp) unsharp_row(p, pp_row(&s->src, y), blur, out, n);
     }
 }
 
@@ -295,6 +315,23 @@ static pp_status plan_unsharp(const pp_params *p, const pp_geom *in, pp_plan *pl
     for (int d = -255; d <= 255; d++) {
         double v = round(p->v[1] * d); /* round() is half away from zero */
         gp->amt[d + 255] = (int16_t)(v > 510 ? 510 : v < -510 ? -510 : v);
+    }
+    /* a multiply-shift equal to the table for every |d| (and symmetric, as round() is) */
+    gp->amul = -1;
+    for (int sh = 12; sh <= 20 && gp->amul < 0; sh++) {
+        long base = lround(p->v[1] * (double)(1L << sh));
+        for (long m = base - 2; m <= base + 2 && gp->amul < 0; m++) {
+            if (m < 0 || m * 255 + (1L << (sh - 1)) > INT32_MAX) continue;
+            int ok = 1;
+            for (int d = 0; d <= 255 && ok; d++) {
+                long t = (d * m + (1L << (sh - 1))) >> sh;
+                ok = t == (long)round(p->v[1] * d) || (t > 510 && gp->amt[d + 255] == 510);
+            }
+            if (ok) {
+                gp->amul = (int32_t)m;
+                gp->ashift = sh;
+            }
+        }
     }
     st->scratch_bytes = gauss_scratch(in->width, in->channels, gp->r);
     st->min_band_rows = 2 * gp->r;

@@ -169,3 +169,34 @@ Test(kernels, median_networks_zero_one_principle)
     check_network(pp_median9_net, sizeof pp_median9_net / 2, 9, PP_MEDIAN9_OUT);
     check_network(pp_median25_net, sizeof pp_median25_net / 2, 25, PP_MEDIAN25_OUT);
 }
+
+/* unsharp = its definition on top of pixpool's own gaussian, for amounts that take the
+   multiply-shift path and the table path */
+Test(kernels, unsharp_equals_definition)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
+    pp_image *in = th_random_image(ctx, 97, 41, 3, 11);
+    const uint8_t *d = pp_image_data(in);
+    pp_image *blur = th_apply(ctx, "gaussian:sigma=1.5", in);
+    const uint8_t *b = pp_image_data(blur);
+    const double amounts[] = {0, 0.3, 1, 1.7, 2.5, 0.123457, 20};
+    const int thresholds[] = {0, 5};
+    for (size_t a = 0; a < sizeof amounts / sizeof amounts[0]; a++)
+        for (int t = 0; t < 2; t++) {
+            char spec[96];
+            snprintf(spec, sizeof spec, "unsharp:sigma=1.5,amount=%.6f,threshold=%d", amounts[a],
+                     thresholds[t]);
+            pp_image *out = th_apply(ctx, spec, in);
+            const uint8_t *o = pp_image_data(out);
+            for (int i = 0; i < 97 * 41 * 3; i++) {
+                int dd = d[i] - b[i];
+                double v = d[i] + round(amounts[a] * dd);
+                int want = abs(dd) < thresholds[t] ? d[i] : v < 0 ? 0 : v > 255 ? 255 : (int)v;
+                cr_assert_eq(o[i], want, "%s at %d: v=%d blur=%d", spec, i, d[i], b[i]);
+            }
+            pp_image_free(out);
+        }
+    pp_image_free(blur);
+    pp_image_free(in);
+    pp_ctx_free(ctx);
+}
