@@ -20,9 +20,13 @@ extern const pp_filter_family pp_family_blur;
 extern const pp_filter_family pp_family_edge;
 extern const pp_filter_family pp_family_rank;
 extern const pp_filter_family pp_family_geometry;
+extern const pp_filter_family pp_family_bilateral;
+extern const pp_filter_family pp_family_resize;
+extern const pp_filter_family pp_family_histogram;
 
 static const pp_filter_family *const families[] = {
-    &pp_family_point, &pp_family_blur, &pp_family_edge, &pp_family_rank, &pp_family_geometry,
+    &pp_family_point,     &pp_family_blur,     &pp_family_edge,   &pp_family_rank,
+    &pp_family_bilateral, &pp_family_geometry, &pp_family_resize, &pp_family_histogram,
 };
 #define NFAMILIES ((int)(sizeof families / sizeof families[0]))
 
