@@ -28,6 +28,9 @@ static void describe_param(const pp_param_info *pi, char *buf, size_t len)
             snprintf(buf + off, len - off, ", default %s", pi->choices[(int)pi->def]);
     } else if (pi->type == PP_PARAM_LIST) {
         snprintf(buf, len, "values in [%g, %g]%s", pi->min, pi->max, pi->required ? ", required" : "");
+    } else if (pi->required == 2) {
+        snprintf(buf, len, "%s in [%g, %g], one of a group (see the definition)",
+                 type_name(pi->type), pi->min, pi->max);
     } else if (pi->required) {
         snprintf(buf, len, "%s in [%g, %g], required", type_name(pi->type), pi->min, pi->max);
     } else {
