@@ -98,5 +98,8 @@ for f in grayscale invert brightness contrast box gaussian sharpen sobel median 
 done
 grep -q "sigma .*float in \[0.1, 60\], default 1" "$T/out" && ok || bad "filters lacks gaussian's schema"
 
+# docs/FILTERS.md is generated from the registry: it must not drift
+"$PP" filters --markdown >"$T/filters.md" && cmp -s "$T/filters.md" "$ROOT/docs/FILTERS.md" && ok || bad "docs/FILTERS.md is stale: run pixpool filters --markdown > docs/FILTERS.md"
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
