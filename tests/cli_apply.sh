@@ -35,6 +35,20 @@ for j in 1 2 3 4; do
 done
 cmp -s "$T/serial.png" "$T/o.png" && ok || bad "default backend differs from serial"
 
+# -b fork -j 2 gives the bytes of -b serial for every filter of the registry
+V="$ROOT/samples/vignette-rgba-512x384.png"
+for f in $("$PP" filters | awk '/^[a-z]/ {print $1}'); do
+  case $f in
+    convolve) spec="convolve:kernel=1/2/1/2/4/2/1/2/1" ;;
+    resize) spec="resize:scale=0.7" ;;
+    *) spec=$f ;;
+  esac
+  for img in "$S" "$V"; do
+    "$PP" apply -b serial -f "$spec" "$img" "$T/s.png" && "$PP" apply -b fork -j 2 -f "$spec" "$img" "$T/f.png" \
+      && cmp -s "$T/s.png" "$T/f.png" && ok || bad "fork -j 2 differs from serial for $spec on $(basename "$img")"
+  done
+done
+
 # every sample, every format it can write
 for f in "$ROOT"/samples/*.png; do
   expect 0 "$PP" apply -f invert "$f" "$T/x.png"
