@@ -1,8 +1,8 @@
 /*
  * pixpool.h - the public API of libpixpool (the only header a program needs).
  *
- * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA, GIF and PSD through stb_image;
- * HDR and PNM (P1-P6, any maxval) through its own strict decoders), runs a pipeline of filters on it with one of three executors (serial, OpenMP
+ * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA and GIF through stb_image;
+ * PSD, HDR and PNM (P1-P6, any maxval) through its own strict decoders), runs a pipeline of filters on it with one of three executors (serial, OpenMP
  * threads, or a persistent pool of forked worker processes sharing the pixels through shared
  * memory) and saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
  *
@@ -114,7 +114,8 @@ typedef enum pp_backend {
 typedef struct pp_ctx pp_ctx;
 
 /** Creates a context with defaults: backend OpenMP, workers = online CPUs, max pixels 2^30,
- *  PNG compression level 6, JPEG quality 90. Nothing is started (no thread, no process) until
+ *  max memory min(half the machine's memory, 16 GiB) (see pp_ctx_set_max_memory), PNG
+ *  compression level 6, JPEG quality 90. Nothing is started (no thread, no process) until
  *  it is needed. The caller owns the context and frees it with pp_ctx_free(). Returns NULL only
  *  when out of memory. Thread-safe. */
 PP_API pp_ctx *pp_ctx_new(void);
@@ -153,6 +154,27 @@ PP_API pp_status pp_ctx_set_max_pixels(pp_ctx *ctx, uint64_t max_pixels);
 
 /** The context's pixel limit (see pp_ctx_set_max_pixels). */
 PP_API uint64_t pp_ctx_max_pixels(const pp_ctx *ctx);
+
+/** Largest amount of memory, in bytes, that the pixel buffers of one operation may hold:
+ *  - a load (pp_load, pp_load_mem): the decoded image plus the decoder's own buffers of the
+ *    image's size (libpng's row table, stb_image's output and working buffers, estimated from
+ *    the header), checked from the header before any of them is allocated;
+ *  - pp_image_new: the image;
+ *  - a pipeline run (pp_pipeline_run, pp_apply): the sum of the buffers the run holds at any
+ *    moment - the copy of the input (the fork backend copies a heap image into shared memory),
+ *    each filter's output, temporary images and partial-result blocks, and the kernels' scratch
+ *    (per worker) - checked before each allocation; a filter whose output would exceed it
+ *    (e.g. resize enlarging) fails before allocating it.
+ *  Exceeding it gives PP_ERR_LIMIT with a message naming the limit; nothing is left allocated.
+ *  The caller's own images (the input of a run, a wrapped buffer) do not count. Default:
+ *  min(M / 2, 16 GiB), at least 256 MiB, where M is the physical memory or, when smaller, the
+ *  memory limit of the process's cgroup (a container's); 4 GiB when neither can be read.
+ *  Each context has its own limit: N contexts used at once may hold N times it. Errors:
+ *  PP_ERR_INVALID for 0. UINT64_MAX means no limit. */
+PP_API pp_status pp_ctx_set_max_memory(pp_ctx *ctx, uint64_t bytes);
+
+/** The context's memory limit in bytes (see pp_ctx_set_max_memory). */
+PP_API uint64_t pp_ctx_max_memory(const pp_ctx *ctx);
 
 /** PNG compression level 0..9 (default 6) used by pp_save / pp_save_mem; PP_ERR_INVALID
  *  outside that range. */

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,52 @@ int pp_online_cpus(void)
 
 int pp_cpu_count(void) { return pp_online_cpus(); }
 
+/* ---- the default memory limit ------------------------------------------------------------ */
+
+#define GIB ((uint64_t)1 << 30)
+#define MEMORY_CAP (16 * GIB)     /* the default never exceeds this */
+#define MEMORY_FLOOR ((uint64_t)256 << 20)
+#define MEMORY_UNKNOWN (4 * GIB)  /* when the machine's memory cannot be read */
+
+/* A byte count from a cgroup file ("max" or a number); 0 when absent or unlimited. */
+static uint64_t cgroup_limit(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    unsigned long long v = 0;
+    int ok = fscanf(f, "%llu", &v) == 1;
+    fclose(f);
+    return ok ? (uint64_t)v : 0;
+}
+
+static uint64_t default_max_memory;
+
+/* min(usable memory / 2, 16 GiB), usable memory being the physical RAM or, when smaller, the
+   memory limit of the cgroup (v2 memory.max, v1 memory.limit_in_bytes; a cgroup mounted at
+   the usual place, as in a container) - and at least 256 MiB. Computed once per process. */
+static void compute_default_max_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    const char *const files[] = {"/sys/fs/cgroup/memory.max",
+                                 "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    for (int i = 0; i < 2; i++) {
+        uint64_t lim = cgroup_limit(files[i]);
+        if (lim > 0 && (total == 0 || lim < total)) total = lim;
+    }
+    uint64_t v = total ? total / 2 : MEMORY_UNKNOWN;
+    if (v > MEMORY_CAP) v = MEMORY_CAP;
+    if (v < MEMORY_FLOOR) v = MEMORY_FLOOR;
+    default_max_memory = v;
+}
+
+uint64_t pp_default_max_memory(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, compute_default_max_memory);
+    return default_max_memory;
+}
+
 pp_ctx *pp_ctx_new(void)
 {
     pp_ctx *ctx = calloc(1, sizeof *ctx);
@@ -56,6 +103,7 @@ pp_ctx *pp_ctx_new(void)
     ctx->workers = 0;
     ctx->band_rows = 0;
     ctx->max_pixels = (uint64_t)1 << 30;
+    ctx->max_memory = pp_default_max_memory();
     ctx->png_level = 6;
     ctx->jpeg_quality = 90;
     return ctx;
@@ -125,6 +173,16 @@ pp_status pp_ctx_set_max_pixels(pp_ctx *ctx, uint64_t max_pixels)
 }
 
 uint64_t pp_ctx_max_pixels(const pp_ctx *ctx) { return ctx->max_pixels; }
+
+pp_status pp_ctx_set_max_memory(pp_ctx *ctx, uint64_t bytes)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (bytes == 0) return pp_fail(ctx, PP_ERR_INVALID, "max memory must be positive");
+    ctx->max_memory = bytes;
+    return PP_OK;
+}
+
+uint64_t pp_ctx_max_memory(const pp_ctx *ctx) { return ctx->max_memory; }
 
 pp_status pp_ctx_set_png_level(pp_ctx *ctx, int level)
 {

@@ -1,13 +1,53 @@
 /*
- * image.c - image allocation, wrapping and accessors; overflow-checked size arithmetic.
+ * image.c - image allocation, wrapping and accessors; overflow-checked size arithmetic and the
+ * checks of the pixel and memory limits.
  */
 #include "internal.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
-                        int channels, size_t *bytes_out)
+/* "1.5 GiB" etc. into buf (for messages). */
+static const char *human_bytes(uint64_t v, char *buf, size_t len)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024.0 && u < 6) {
+        d /= 1024.0;
+        u++;
+    }
+    if (u == 0) snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+    else snprintf(buf, len, "%.1f %s", d, units[u]);
+    return buf;
+}
+
+pp_status pp_check_memory(pp_ctx *ctx, const char *what, uint64_t held, uint64_t more,
+                          const char *purpose)
+{
+    uint64_t total = more > UINT64_MAX - held ? UINT64_MAX : held + more;
+    if (total <= ctx->max_memory) return PP_OK;
+    char need[32], lim[32], had[32];
+    human_bytes(total, need, sizeof need);
+    human_bytes(ctx->max_memory, lim, sizeof lim);
+    if (held == 0)
+        return pp_fail(ctx, PP_ERR_LIMIT,
+                       "%s: %s of %s needed, over the memory limit of %s (max memory: "
+                       "pp_ctx_set_max_memory, --max-memory)",
+                       what, need, purpose, lim);
+    human_bytes(held, had, sizeof had);
+    return pp_fail(ctx, PP_ERR_LIMIT,
+                   "%s: %s of %s needed (%s already held), over the memory limit of %s (max "
+                   "memory: pp_ctx_set_max_memory, --max-memory)",
+                   what, need, purpose, had, lim);
+}
+
+/* The checks of pp_check_size; the memory limit only when `memory` (a wrapped buffer is not
+   allocated by the library). */
+static pp_status check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                            int channels, size_t *bytes_out, bool memory)
 {
     if (width <= 0 || height <= 0)
         return pp_fail(ctx, PP_ERR_INVALID, "%s: invalid size %lldx%lld", what, (long long)width,
@@ -24,8 +64,18 @@ pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t he
                        (unsigned long long)ctx->max_pixels);
     if (pixels > SIZE_MAX / 4 / (uint64_t)channels)
         return pp_fail(ctx, PP_ERR_LIMIT, "%s: too large for this machine", what);
+    if (memory) {
+        pp_status st = pp_check_memory(ctx, what, 0, pixels * (uint64_t)channels, "pixels");
+        if (st) return st;
+    }
     if (bytes_out) *bytes_out = (size_t)pixels * (size_t)channels;
     return PP_OK;
+}
+
+pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                        int channels, size_t *bytes_out)
+{
+    return check_size(ctx, what, width, height, channels, bytes_out, true);
 }
 
 pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height, int channels,
@@ -75,13 +125,19 @@ pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int chan
     *out = NULL;
     pp_clear_error(ctx);
     if (!data) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: data is NULL");
-    pp_status st = pp_check_size(ctx, "image", width, height, channels, NULL);
+    /* nothing is allocated: the pixel limit applies, the memory limit does not */
+    pp_status st = check_size(ctx, "image", width, height, channels, NULL, false);
     if (st) return st;
     size_t row = (size_t)width * (size_t)channels;
     if (stride == 0) stride = row;
     if (stride < row)
         return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: stride %zu is less than %zu", stride,
                        row);
+    /* every row must be addressable: (height - 1) * stride + row bytes without overflow */
+    if (height > 1 && stride > (PTRDIFF_MAX - row) / (size_t)(height - 1))
+        return pp_fail(ctx, PP_ERR_INVALID,
+                       "pp_image_wrap: stride %zu x %d rows overflows the address space", stride,
+                       height);
     pp_image *im = calloc(1, sizeof *im);
     if (!im) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
     im->width = width;

@@ -69,6 +69,8 @@ struct pp_ctx {
     int workers;   /* as set; 0 = auto */
     int band_rows; /* 0 = auto */
     uint64_t max_pixels;
+    uint64_t max_memory; /* bytes of pixel buffers one load or one pipeline run may hold;
+                            checked before allocating (see pp_ctx_set_max_memory) */
     int png_level;
     int jpeg_quality;
     char errmsg[PP_ERRMSG_MAX];
@@ -84,6 +86,7 @@ pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pp_clear_error(pp_ctx *ctx);
 int pp_online_cpus(void); /* CPUs this process may run on (affinity) */
+uint64_t pp_default_max_memory(void); /* a new context's memory limit (ctx.c) */
 
 /* ---- images ------------------------------------------------------------------------------ */
 
@@ -103,10 +106,18 @@ struct pp_image {
     struct pp_heap *heap;     /* PP_OWN_HEAP: holds a reference */
 };
 
-/* Checked size of a width x height x channels image against ctx limits; PP_ERR_LIMIT /
-   PP_ERR_INVALID with a message naming `what` (a file name or "image"). */
+/* Checked size of a width x height x channels image against ctx limits (dimensions, pixels,
+   and its bytes against the memory limit); PP_ERR_LIMIT / PP_ERR_INVALID with a message naming
+   `what` (a file name or "image"). */
 pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
                         int channels, size_t *bytes_out);
+
+/* PP_ERR_LIMIT with a message naming the memory limit when `held` bytes already held by one
+   operation plus `more` bytes it is about to allocate exceed ctx->max_memory; `what` (a file
+   name or a filter spec) prefixes the message, `purpose` says what the bytes are for
+   ("pixel buffers", "decoder buffers"). Saturating arithmetic: no overflow. */
+pp_status pp_check_memory(pp_ctx *ctx, const char *what, uint64_t held, uint64_t more,
+                          const char *purpose);
 
 /* Allocates an uninitialised image whose pixels the given executor's workers can see. */
 pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height,

@@ -4,10 +4,10 @@
  * A file is read whole into memory and decoded from there, so files and memory buffers share one
  * decoder. The format comes from the magic bytes, never the name: PNG goes through libpng (every
  * colour type and bit depth becomes 1-4 channels of 8 bits), PNM (P1-P6) and Radiance HDR through
- * small decoders of this file, and JPEG, BMP, TGA, GIF and PSD through stb_image (stb_impl.c).
- * Every
- * decoder reads the header first and checks the context's pixel limit before it allocates the
- * image, which is allocated where the context's executor can see it (the shared arena for the
+ * small decoders of this file, and JPEG, BMP, TGA and GIF through stb_image (stb_impl.c); PSD,
+ * first read through stb_image too, has a decoder of this file (see its section).
+ * Every decoder reads the header first and checks the context's pixel and memory limits before
+ * it allocates the image, which is allocated where the context's executor can see it (the shared arena for the
  * fork backend), so the decode needs no further copy there.
  *
  * Saving encodes PNG with libpng and JPEG, BMP and TGA with stb_image_write, into a memory
@@ -168,6 +168,14 @@ static int png_read_body(png_rjob *job)
     /* libpng's default limits (1000000 x 1000000) would refuse sane large images: pixpool's own
        pixel limit, checked below, is the one that applies. */
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    /* Only IHDR, PLTE, tRNS, IDAT and IEND shape the pixels pixpool decodes: every other chunk
+       is skipped unread. libpng only warns when an ancillary chunk declares more than its
+       chunk size limit and then allocates that much anyway, so a 137-byte file with a tEXt
+       "of 1.6 GB" made it allocate 1.6 GB (found by tests/fuzz/fuzz_load.c). */
+    static const png_byte skipped[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0"
+                                      "pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, skipped, (int)(sizeof skipped / 5));
     png_read_info(png, info);
 
     png_uint_32 w, h;
@@ -193,6 +201,11 @@ static int png_read_body(png_rjob *job)
     /* The limit is checked before libpng or pixpool allocates anything of the image's size. */
     size_t bytes;
     job->status = pp_check_size(job->ctx, job->name, w, h, channels, &bytes);
+    if (job->status != PP_OK) return 0;
+    /* the memory limit covers the row table too (8 bytes a row: more than a 1-pixel row) */
+    job->status = pp_check_memory(job->ctx, job->name, 0,
+                                  (uint64_t)bytes + (uint64_t)h * sizeof(png_bytep),
+                                  "decoder buffers");
     if (job->status != PP_OK) return 0;
 
     if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -512,6 +525,12 @@ static pp_status hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, siz
     }
     st = pp_check_size(ctx, name, h.width, h.height, 3, NULL);
     if (st) return st;
+    /* the memory limit covers the image, the scanline buffer and the tone table */
+    st = pp_check_memory(ctx, name, 0,
+                         (uint64_t)h.width * (uint64_t)h.height * 3u + (uint64_t)h.width * 4u +
+                             65536u,
+                         "decoder buffers");
+    if (st) return st;
     size_t w = (size_t)h.width, pos = h.data;
     /* every scanline takes 4 bytes at least (an RLE header), flat ones 4 per pixel */
     if (n - pos < 4 || (size_t)h.height > (n - pos) / 4)
@@ -602,6 +621,189 @@ static pp_status hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, siz
     return PP_OK;
 }
 
+/* ---- PSD decoding ------------------------------------------------------------------------ */
+
+/* stb_image's PSD reader (what this replaces; found by tests/fuzz/fuzz_load.c) converts a
+   negative float to an unsigned integer - undefined behaviour - when it removes the white matte
+   of an image with alpha whose colour lies below the matte, fills truncated pixel data with
+   zeros instead of failing, and reads 16-bit RLE data as 8-bit. So PSD is decoded here, as stb
+   decodes a valid file: the composited image of a version-1 PSD in RGB mode, 8 or 16 bits,
+   raw or PackBits (RLE) compressed (runs may cross rows, as stb allows), 1 to 56 channels of
+   which the first four are R, G, B, A (missing colour channels are 0, a missing alpha is
+   opaque); always 4 channels out. With alpha, the white matte is removed as stb does (in
+   single precision, at the file's depth: c = c' / a + max (1 - 1 / a) for 0 < a < max, then
+   truncated), clamped to 0..max where stb's result was undefined. 16-bit samples are then
+   rounded to 8 bits (v * 255 / 65535). Everything the pixels need is checked to be present
+   before the image is allocated. */
+
+typedef struct psd_header {
+    int width, height, channels, depth, rle;
+    size_t data; /* offset of the image data (RLE: of the row byte counts) */
+} psd_header;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static pp_status psd_read_header(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                                 psd_header *h)
+{
+    if (n < 26) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD header", name);
+    unsigned version = (unsigned)d[4] << 8 | d[5];
+    if (version != 1)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD version %u (only 1)", name,
+                       version);
+    h->channels = d[12] << 8 | d[13];
+    uint32_t rows = be32(d + 14), cols = be32(d + 18);
+    h->depth = d[22] << 8 | d[23];
+    unsigned mode = (unsigned)d[24] << 8 | d[25];
+    if (h->channels < 1 || h->channels > 56)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: invalid channel count %d (1..56)", name,
+                       h->channels);
+    if (rows == 0 || cols == 0 || rows > INT32_MAX || cols > INT32_MAX)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: invalid size %lux%lu", name,
+                       (unsigned long)cols, (unsigned long)rows);
+    if (h->depth != 8 && h->depth != 16)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD depth %d (8 or 16 bits)", name,
+                       h->depth);
+    if (mode != 3)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD colour mode %u (RGB only)", name,
+                       mode);
+    h->width = (int)cols;
+    h->height = (int)rows;
+    size_t pos = 26;
+    for (int i = 0; i < 3; i++) { /* colour mode data, image resources, layers and masks */
+        if (n - pos < 4) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+        uint32_t len = be32(d + pos);
+        pos += 4;
+        if (len > n - pos) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+        pos += len;
+    }
+    if (n - pos < 2) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+    unsigned comp = (unsigned)d[pos] << 8 | d[pos + 1];
+    if (comp > 1)
+        return pp_fail(ctx, PP_ERR_FORMAT,
+                       "%s: unsupported PSD compression %u (raw or RLE only)", name, comp);
+    h->rle = comp == 1;
+    h->data = pos + 2;
+    return PP_OK;
+}
+
+/* Unpacks one channel's PackBits stream at d[pos..n) into the interleaved samples of `raw`
+   (4 channels of `bps` bytes, big-endian): stream byte g is byte g % bps of sample g / bps.
+   `total` stream bytes are expected. Returns the position after the stream, or 0 when it is
+   truncated or a run goes past the end of the channel. */
+static size_t psd_unpack(const uint8_t *d, size_t n, size_t pos, uint8_t *dst, size_t total,
+                         size_t bps)
+{
+    size_t got = 0;
+    while (got < total) {
+        if (pos >= n) return 0;
+        unsigned len = d[pos++];
+        if (len == 128) continue; /* no-op */
+        bool literal = len < 128;
+        size_t cnt = literal ? len + 1u : 257u - len; /* literal bytes, or repeats of one */
+        if (cnt > total - got || (literal ? cnt > n - pos : pos >= n)) return 0;
+        for (size_t j = 0; j < cnt; j++, got++)
+            dst[got / bps * 4u * bps + got % bps] = d[literal ? pos + j : pos];
+        pos += literal ? cnt : 1u;
+    }
+    return pos;
+}
+
+static pp_status psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                            pp_image_info *info, pp_image **out)
+{
+    psd_header h;
+    pp_status st = psd_read_header(ctx, name, d, n, &h);
+    if (st) return st;
+    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, 4, h.depth};
+    if (!out) {
+        *info = hdr;
+        return PP_OK;
+    }
+    size_t bytes;
+    if ((st = pp_check_size(ctx, name, h.width, h.height, 4, &bytes))) return st;
+    const size_t px = (size_t)h.width * (size_t)h.height, bps = (size_t)h.depth / 8;
+    const int planes = h.channels < 4 ? h.channels : 4;
+    const size_t plane = px * bps; /* bytes of one channel, unpacked */
+    /* the samples at the file's depth: 4 interleaved channels (16-bit: big-endian pairs) */
+    if ((st = pp_check_memory(ctx, name, 0, (uint64_t)bytes + (uint64_t)plane * 4u,
+                              "decoder buffers")))
+        return st;
+    size_t pos = h.data, avail = n - pos;
+    if (!h.rle) {
+        if (plane > avail / (size_t)planes)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD pixel data", name);
+    } else {
+        /* a row byte count per row and channel, then at least 2 bytes per 128 samples */
+        size_t table = (size_t)h.height * (size_t)h.channels * 2u;
+        size_t least = (plane + 127u) / 128u * 2u;
+        if (table > avail || least > (avail - table) / (size_t)planes)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD pixel data", name);
+        pos += table;
+    }
+    uint8_t *raw = malloc(plane * 4u);
+    if (!raw) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < 4; k++) {
+        if (k >= planes) { /* colour 0, alpha opaque */
+            for (size_t i = 0; i < px; i++)
+                for (size_t b = 0; b < bps; b++) raw[(i * 4 + (size_t)k) * bps + b] = k == 3 ? 255 : 0;
+            continue;
+        }
+        if (!h.rle) {
+            const uint8_t *src = d + pos + (size_t)k * plane;
+            for (size_t i = 0; i < px; i++)
+                for (size_t b = 0; b < bps; b++) raw[(i * 4 + (size_t)k) * bps + b] = src[i * bps + b];
+        } else {
+            size_t next = psd_unpack(d, n, pos, raw + (size_t)k * bps, plane, bps);
+            if (next == 0) {
+                free(raw);
+                return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: truncated or bad RLE data", name);
+            }
+            pos = next;
+        }
+    }
+    pp_image *img;
+    if ((st = alloc_image(ctx, name, h.width, h.height, 4, &img))) {
+        free(raw);
+        return st;
+    }
+    const bool matte = h.channels >= 4;
+    for (size_t i = 0; i < px; i++) {
+        uint8_t *o = img->data + i * 4;
+        if (bps == 1) {
+            const uint8_t *p = raw + i * 4;
+            unsigned a = p[3];
+            for (int k = 0; k < 4; k++) o[k] = p[k];
+            if (matte && a != 0 && a != 255) {
+                float af = a / 255.0f, ra = 1.0f / af, inv = 255.0f * (1 - ra);
+                for (int k = 0; k < 3; k++) {
+                    float v = p[k] * ra + inv;
+                    o[k] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
+                }
+            }
+        } else {
+            const uint8_t *p = raw + i * 8;
+            unsigned v16[4];
+            for (int k = 0; k < 4; k++) v16[k] = (unsigned)p[2 * k] << 8 | p[2 * k + 1];
+            if (matte && v16[3] != 0 && v16[3] != 65535) {
+                float af = v16[3] / 65535.0f, ra = 1.0f / af, inv = 65535.0f * (1 - ra);
+                for (int k = 0; k < 3; k++) {
+                    float v = v16[k] * ra + inv;
+                    v16[k] = v <= 0.0f ? 0u : v >= 65535.0f ? 65535u : (unsigned)v;
+                }
+            }
+            for (int k = 0; k < 4; k++) o[k] = (uint8_t)((v16[k] * 255u + 32767u) / 65535u);
+        }
+    }
+    free(raw);
+    if (info) *info = hdr;
+    *out = img;
+    return PP_OK;
+}
+
 /* ---- stb_image formats ------------------------------------------------------------------- */
 
 /* The stb_image this builds with trusts a JPEG's Huffman table sizes: a DHT whose 16 counts add
@@ -630,7 +832,10 @@ static bool jpeg_tables_ok(const uint8_t *d, size_t n)
         if (m == 0xc4) { /* DHT: tables of 1 + 16 + sum(counts) bytes */
             size_t p = pos + 2;
             while (p < pos + len) {
-                if (end - p < 17) return p >= end; /* truncated: stb reports it */
+                /* p may lie past `end` when the segment runs past the end of the file (the
+                   previous table's counts jumped there): no byte there may be read (fuzz) */
+                if (p >= end) return true;     /* truncated: stb reports it */
+                if (end - p < 17) return false; /* a table header cut short */
                 if (d[p] >> 4 > 1 || (d[p] & 15) > 3) return true; /* stb refuses it */
                 unsigned count = 0;
                 for (int i = 1; i <= 16; i++) count += d[p + i];
@@ -648,8 +853,53 @@ static bool jpeg_tables_ok(const uint8_t *d, size_t n)
     return true;
 }
 
-/* JPEG, BMP, TGA, GIF (first frame) and PSD. A 16-bit PSD is decoded at 16 bits and rounded
-   to 8 (v * 255 / 65535, as for PNG) rather than truncated by stb. */
+/* stb_image's BMP reader takes a paletted image's colours from a 256-entry table on its stack
+   that it fills only with the entries the file holds (as many as fit between the headers and
+   the pixel data): an index beyond them - or a header leaving no room for any - copies
+   uninitialised stack memory into the image (valgrind on a hand-made file; see
+   tests/test_hostile.c). So the indices of an uncompressed 1/4/8-bit BMP are checked first,
+   with stb's own arithmetic for the palette size; anything else is left to stb. Returns false
+   for such a file, with the palette size and the first bad index. */
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool bmp_palette_ok(const uint8_t *d, size_t n, int64_t *entries, int *bad)
+{
+    if (n < 30) return true;
+    const int64_t offset = (int32_t)le32(d + 10), hsz = le32(d + 14);
+    int64_t w, h;
+    int bpp;
+    if (hsz == 12) {
+        w = d[18] | d[19] << 8, h = d[20] | d[21] << 8, bpp = d[24] | d[25] << 8;
+    } else if (hsz == 40 || hsz == 56 || hsz == 108 || hsz == 124) {
+        if (n < 34 || le32(d + 30) != 0) return true; /* compressed: stb refuses or decodes it */
+        w = (int32_t)le32(d + 18), h = (int32_t)le32(d + 22), bpp = d[28] | d[29] << 8;
+    } else {
+        return true;
+    }
+    if ((bpp != 1 && bpp != 4 && bpp != 8) || offset < 0 || w <= 0) return true;
+    *entries = hsz == 12 ? (offset - 14 - 24) / 3 : (offset - 14 - hsz) / 4;
+    *bad = -1;
+    if (*entries < 1) return false;
+    if (h < 0) h = -h;
+    const int64_t bytes = bpp == 1 ? (w + 7) / 8 : bpp == 4 ? (w + 1) / 2 : w;
+    const int64_t stride = bytes + (-bytes & 3);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            int64_t at = offset + y * stride + x * bpp / 8;
+            if (at >= (int64_t)n) return true; /* truncated: stb's reader notices it */
+            int v = d[at] >> (8 - bpp - (int)(x * bpp % 8)) & ((1 << bpp) - 1);
+            if (v >= *entries) {
+                *bad = v;
+                return false;
+            }
+        }
+    return true;
+}
+
+/* JPEG, BMP, TGA and GIF (first frame). (PSD has its own decoder above.) */
 static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                             size_t size, pp_image_info *info, pp_image **out)
 {
@@ -661,16 +911,19 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
         return pp_fail(ctx, PP_ERR_DECODE, "%s: bad DHT header (over 256 Huffman codes)", name);
     if (!pp_stb_info(fmt, data, len, &w, &h, &c)) {
         const char *why = pp_stb_failure_reason();
+        if (strcmp(why, "too large") == 0) /* stb's own limit, from the header (JPEG: 2^30 bytes) */
+            return pp_fail(ctx, PP_ERR_LIMIT, "%s: the header declares an image too large for the "
+                           "%s decoder", name, pp_format_name(fmt));
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name,
                        *why ? why : "invalid or unsupported image header");
     }
+    /* a top-down BMP stores a negative height, which stb's header reader passes on (its
+       decoder takes the absolute value); INT_MIN has none and is refused below */
+    if (fmt == PP_FORMAT_BMP && h < 0 && h != INT_MIN) h = -h;
     if (c < 1 || c > 4 || w <= 0 || h <= 0)
         return pp_fail(ctx, PP_ERR_DECODE, "%s: invalid image header (%dx%d, %d channels)", name,
                        w, h, c);
-    /* A PSD's depth is the big-endian 16-bit field at offset 22 (stbi_is_16_bit_from_memory
-       misreads it in the stb this builds with: its STBI_NOTUSED skips the reads before it). */
-    bool is16 = fmt == PP_FORMAT_PSD && size >= 24 && data[22] == 0 && data[23] == 16;
-    pp_image_info hdr = {fmt, w, h, c, is16 ? 16 : 8};
+    pp_image_info hdr = {fmt, w, h, c, 8};
     if (!out) {
         *info = hdr;
         return PP_OK;
@@ -678,15 +931,40 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
     size_t bytes;
     pp_status st = pp_check_size(ctx, name, w, h, c, &bytes);
     if (st) return st;
+    /* The memory limit covers stb_image's buffers too, estimated per pixel from what it
+       allocates: GIF 4 + 4 + 1 bytes (frame, background, history) and the result; JPEG up to
+       3 bytes per component (planes, progressive coefficients) and the result; BMP/TGA a
+       4-channel buffer and the result; plus our image. */
+    uint64_t px = (uint64_t)w * (uint64_t)h;
+    uint64_t per = fmt == PP_FORMAT_GIF    ? 9u + (uint64_t)c
+                   : fmt == PP_FORMAT_JPEG ? 4u * (uint64_t)c
+                                           : 4u + (uint64_t)c;
+    if ((st = pp_check_memory(ctx, name, 0, px * per + bytes, "decoder buffers"))) return st;
+    int64_t entries;
+    int bad;
+    if (fmt == PP_FORMAT_BMP && !bmp_palette_ok(data, size, &entries, &bad)) {
+        if (bad < 0)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: BMP: no room for a palette before the pixels",
+                           name);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: BMP: colour index %d beyond the %lld colours "
+                       "of the palette", name, bad, (long long)entries);
+    }
 
     int w2 = 0, h2 = 0;
-    void *pixels = is16 ? (void *)pp_stb_load_16(data, len, &w2, &h2, c)
-                        : (void *)pp_stb_load(data, len, &w2, &h2, c);
+    int past_end = 0;
+    void *pixels = pp_stb_load(data, len, &w2, &h2, c, &past_end);
     if (!pixels) {
         const char *why = pp_stb_failure_reason();
         if (strcmp(why, "outofmem") == 0)
             return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name, *why ? why : "cannot decode");
+    }
+    /* stb fills what is missing with zeros: a BMP, TGA or GIF whose pixel data ends early is
+       an error (a JPEG's entropy decoder reads ahead by design and reports bad data itself) */
+    if (past_end && fmt != PP_FORMAT_JPEG) {
+        pp_stb_free(pixels);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated %s pixel data", name,
+                       pp_format_name(fmt));
     }
     if (w2 != w || h2 != h) {
         pp_stb_free(pixels);
@@ -699,12 +977,7 @@ static pp_status stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const 
         pp_stb_free(pixels);
         return st;
     }
-    if (is16) {
-        const unsigned short *s = pixels;
-        for (size_t i = 0; i < bytes; i++) img->data[i] = (uint8_t)((s[i] * 255u + 32767u) / 65535u);
-    } else {
-        memcpy(img->data, pixels, bytes); /* a fresh image is tightly packed */
-    }
+    memcpy(img->data, pixels, bytes); /* a fresh image is tightly packed */
     pp_stb_free(pixels);
     if (info) *info = hdr;
     *out = img;
@@ -725,6 +998,7 @@ static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const cha
     case PP_FORMAT_PNG: return png_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_PNM: return pnm_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_HDR: return hdr_decode(ctx, name, data, size, info, out);
+    case PP_FORMAT_PSD: return psd_decode(ctx, name, data, size, info, out);
     default: return stb_decode(ctx, name, fmt, data, size, info, out);
     }
 }

@@ -7,6 +7,11 @@
  * processes) and are recycled within a run: a pipeline of N filters ping-pongs between a few
  * buffers instead of faulting in fresh pages for every filter.
  *
+ * Memory limit: the run counts the bytes of every buffer it holds (in use or pooled for reuse)
+ * and checks, before each new allocation, that they stay within ctx->max_memory together with
+ * the largest per-worker kernel scratch of the filter; over it, pooled buffers are given back
+ * first, then the run fails with PP_ERR_LIMIT before allocating (pp_check_memory's message).
+ *
  * Alpha: filters marked PP_ALPHA_PREMUL (smoothing, sharpening, rank and resampling filters)
  * run on premultiplied colour, p = round(c * a / 255), with alpha filtered like a colour; the
  * result is unpremultiplied, c = a ? min(255, round(p * 255 / a)) : 0. Other filters handle
@@ -69,10 +74,26 @@ typedef struct run_state {
     const pp_executor *ex;
     buf pool[POOL_MAX]; /* free buffers kept for reuse within this run */
     int npool;
+    uint64_t held;      /* bytes of every buffer this run holds (in use and pooled): checked
+                           against ctx->max_memory before each new allocation */
 } run_state;
 
-static uint8_t *buf_get(run_state *rs, size_t bytes, size_t *cap)
+static void pool_drain(run_state *rs)
 {
+    for (int i = 0; i < rs->npool; i++) {
+        rs->ex->free(rs->ctx, rs->pool[i].data, rs->pool[i].bytes);
+        rs->held -= rs->pool[i].bytes;
+    }
+    rs->npool = 0;
+}
+
+/* A buffer of at least `bytes` bytes: a pooled one, else a new one if the memory limit allows
+   it (pooled buffers are given back first when it would not). `what` names the filter in
+   messages. */
+static pp_status buf_get(run_state *rs, const char *what, size_t bytes, uint8_t **out,
+                         size_t *cap)
+{
+    *out = NULL;
     int best = -1;
     for (int i = 0; i < rs->npool; i++)
         if (rs->pool[i].bytes >= bytes && (best < 0 || rs->pool[i].bytes < rs->pool[best].bytes))
@@ -81,11 +102,29 @@ static uint8_t *buf_get(run_state *rs, size_t bytes, size_t *cap)
         buf b = rs->pool[best];
         rs->pool[best] = rs->pool[--rs->npool];
         *cap = b.bytes;
-        return b.data;
+        *out = b.data;
+        return PP_OK;
     }
-    uint8_t *p = rs->ex->alloc(rs->ctx, bytes ? bytes : 1);
-    *cap = bytes ? bytes : 1;
-    return p;
+    size_t n = bytes ? bytes : 1;
+    if (pp_check_memory(rs->ctx, what, rs->held, n, "pixel buffers")) {
+        pool_drain(rs); /* unused buffers count too: give them back and try again */
+        pp_status st = pp_check_memory(rs->ctx, what, rs->held, n, "pixel buffers");
+        if (st) return st;
+    }
+    rs->ctx->errmsg[0] = '\0';
+    uint8_t *p = rs->ex->alloc(rs->ctx, n);
+    if (!p) {
+        if (rs->ctx->errmsg[0]) { /* the executor said why (e.g. the shared arena is full) */
+            char why[PP_ERRMSG_MAX];
+            snprintf(why, sizeof why, "%s", rs->ctx->errmsg);
+            return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: %s", what, why);
+        }
+        return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, n);
+    }
+    rs->held += n;
+    *cap = n;
+    *out = p;
+    return PP_OK;
 }
 
 static void buf_put(run_state *rs, uint8_t *data, size_t bytes)
@@ -96,12 +135,7 @@ static void buf_put(run_state *rs, uint8_t *data, size_t bytes)
         return;
     }
     rs->ex->free(rs->ctx, data, bytes);
-}
-
-static void pool_drain(run_state *rs)
-{
-    for (int i = 0; i < rs->npool; i++) rs->ex->free(rs->ctx, rs->pool[i].data, rs->pool[i].bytes);
-    rs->npool = 0;
+    rs->held -= bytes;
 }
 
 /* A buffer holding an image during the run. owned=false for the caller's input. */
@@ -116,16 +150,7 @@ static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
     size_t bytes;
     pp_status st = pp_check_size(rs->ctx, what, g.width, g.height, g.channels, &bytes);
     if (st) return st;
-    rs->ctx->errmsg[0] = '\0';
-    s->v.data = buf_get(rs, bytes, &s->cap);
-    if (!s->v.data) {
-        if (rs->ctx->errmsg[0]) { /* the executor said why (e.g. the shared arena is full) */
-            char why[PP_ERRMSG_MAX];
-            snprintf(why, sizeof why, "%s", rs->ctx->errmsg);
-            return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: %s", what, why);
-        }
-        return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, bytes);
-    }
+    if ((st = buf_get(rs, what, bytes, &s->v.data, &s->cap))) return st;
     s->v.width = g.width;
     s->v.height = g.height;
     s->v.channels = g.channels;
@@ -188,12 +213,25 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
     for (int i = 0; i < plan->ntemps; i++)
         if ((status = slot_alloc(rs, fi->spec, plan->temps[i], &temps[i]))) goto done;
     if (plan->partial_bytes) {
-        partials = buf_get(rs, plan->partial_bytes, &partials_cap);
-        if (!partials) {
-            status = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", fi->spec);
+        if ((status = buf_get(rs, fi->spec, plan->partial_bytes, &partials, &partials_cap)))
             goto done;
-        }
         memset(partials, 0, plan->partial_bytes);
+    }
+    /* The kernels' scratch (per worker, held while a stage runs) counts against the memory
+       limit too: a resize that shrinks a tall image to a few rows keeps a ring of up to a whole
+       column of input rows per worker. */
+    uint64_t scratch = 0;
+    for (int i = 0; i < plan->nstages; i++) {
+        const pp_stage_tmpl *t = &plan->stages[i];
+        uint64_t n = t->serial || rs->ex == &pp_exec_serial ? 1u : (uint64_t)pp_ctx_workers(ctx);
+        uint64_t b = t->scratch_bytes > UINT64_MAX / n ? UINT64_MAX : t->scratch_bytes * n;
+        if (b > scratch) scratch = b;
+    }
+    if (pp_check_memory(ctx, fi->spec, rs->held, scratch, "pixel buffers and scratch")) {
+        pool_drain(rs); /* pooled buffers are not needed while the stages run */
+        if ((status = pp_check_memory(ctx, fi->spec, rs->held, scratch,
+                                      "pixel buffers and scratch")))
+            goto done;
     }
     for (int i = 0; i < plan->nstages; i++) {
         const pp_stage_tmpl *t = &plan->stages[i];

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* stb declares every function static up front and leaves most of them unused here; gcc reports
    those at the very end of the translation unit, so the warning stays off for the whole file. */
@@ -74,18 +75,52 @@ int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int
     return ok ? 1 : 0;
 }
 
-unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req)
+/* stb reads through callbacks over the buffer, so that a read past its end - which stb's own
+   memory reader answers with zeros, silently - is noticed: a truncated BMP, TGA or GIF then
+   "decodes" with zeroed pixels (found by tests/test_hostile.c). Skips are not reads: a file
+   that omits the padding of its last BMP row is not truncated. */
+typedef struct mem_reader {
+    const unsigned char *p;
+    int size, pos, past_end;
+} mem_reader;
+
+static int mem_read(void *user, char *out, int n)
 {
-    int comp;
-    stbi__g_failure_reason = NULL;
-    return stbi_load_from_memory(buf, len, w, h, &comp, req);
+    mem_reader *r = user;
+    int left = r->size - r->pos;
+    if (left <= 0 || n <= 0) {
+        if (n > 0) r->past_end = 1;
+        return 0;
+    }
+    if (n > left) n = left;
+    memcpy(out, r->p + r->pos, (size_t)n);
+    r->pos += n;
+    return n;
 }
 
-unsigned short *pp_stb_load_16(const unsigned char *buf, int len, int *w, int *h, int req)
+static void mem_skip(void *user, int n)
 {
+    mem_reader *r = user;
+    long long pos = (long long)r->pos + n;
+    r->pos = pos < 0 ? 0 : pos > r->size ? r->size : (int)pos;
+}
+
+static int mem_eof(void *user)
+{
+    const mem_reader *r = user;
+    return r->pos >= r->size;
+}
+
+unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req,
+                           int *past_end)
+{
+    static const stbi_io_callbacks io = {mem_read, mem_skip, mem_eof};
+    mem_reader r = {buf, len, 0, 0};
     int comp;
     stbi__g_failure_reason = NULL;
-    return stbi_load_16_from_memory(buf, len, w, h, &comp, req);
+    unsigned char *px = stbi_load_from_callbacks(&io, &r, w, h, &comp, req);
+    *past_end = r.past_end;
+    return px;
 }
 
 void pp_stb_free(void *pixels) { stbi_image_free(pixels); }

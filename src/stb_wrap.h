@@ -14,10 +14,11 @@
    decoding pixels. Returns 1 and the size and the channels stb decodes it to, or 0. */
 int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp);
 
-/* Decodes to `req` channels of 8 (or 16) bits; NULL on failure (see pp_stb_failure_reason).
-   The result is released with pp_stb_free(). */
-unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req);
-unsigned short *pp_stb_load_16(const unsigned char *buf, int len, int *w, int *h, int req);
+/* Decodes to `req` channels of 8 bits; NULL on failure (see pp_stb_failure_reason). The
+   result is released with pp_stb_free(). *past_end is set to 1 when the decoder read past the
+   end of the buffer (stb then decodes zeros: a truncated file), else 0. */
+unsigned char *pp_stb_load(const unsigned char *buf, int len, int *w, int *h, int req,
+                           int *past_end);
 void pp_stb_free(void *pixels);
 
 /* Why the last stb call of this thread failed; never NULL ("" when stb gave no reason). */

@@ -14,10 +14,16 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_backend(const char *s);
 /* Parses an integer in [lo, hi] into *out; prints a usage error and returns -1 on failure. */
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
+/* Parses a byte count: digits with an optional binary suffix K, M, G or T (KiB ... TiB; "KiB",
+   "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
+   failure. */
+int cli_parse_size(const char *opt, const char *s, uint64_t *out);
 /* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
 int cli_exit_code(pp_status st);
 
 int cmd_apply(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_filters(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void apply_usage(FILE *f)
+static void apply_usage(FILE *f, uint64_t max_memory)
 {
     fprintf(f,
             "usage: pixpool apply [options] -f SPEC [-f SPEC]... INPUT OUTPUT\n"
@@ -25,8 +25,11 @@ static void apply_usage(FILE *f)
             "      --png-level N    PNG compression 0..9 (default 6)\n"
             "      --quality N      JPEG quality 1..100 (default 90)\n"
             "      --max-pixels N   refuse larger images (default 1073741824)\n"
+            "      --max-memory SIZE  most memory the pixel buffers of the load and of the run\n"
+            "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
+            "                       at most 16G: %.1fG here)\n"
             "  -h, --help           this help\n",
-            pp_cpu_count());
+            pp_cpu_count(), max_memory / 1073741824.0);
 }
 
 int cmd_apply(int argc, char **argv)
@@ -35,7 +38,8 @@ int cmd_apply(int argc, char **argv)
         {"filter", required_argument, 0, 'f'}, {"backend", required_argument, 0, 'b'},
         {"workers", required_argument, 0, 'j'}, {"band-rows", required_argument, 0, 1},
         {"png-level", required_argument, 0, 2}, {"quality", required_argument, 0, 3},
-        {"max-pixels", required_argument, 0, 4}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"max-pixels", required_argument, 0, 4}, {"max-memory", required_argument, 0, 5},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
     pp_image *in = NULL, *out = NULL;
@@ -87,8 +91,14 @@ int cmd_apply(int argc, char **argv)
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             pp_ctx_set_max_pixels(ctx, (uint64_t)v);
             break;
+        case 5: {
+            uint64_t bytes;
+            if (cli_parse_size("--max-memory", optarg, &bytes)) goto done;
+            pp_ctx_set_max_memory(ctx, bytes);
+            break;
+        }
         case 'h':
-            apply_usage(stdout);
+            apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;
             goto done;
         default:

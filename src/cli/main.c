@@ -43,6 +43,33 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+int cli_parse_size(const char *opt, const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    char *end = (char *)s;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    int ok = s[0] >= '0' && s[0] <= '9' && !errno && v > 0;
+    if (ok && *end) { /* a suffix: K/M/G/T, then optionally "iB" or "B" */
+        int shift = -1;
+        for (int i = 0; units[i]; i++)
+            if (end[0] == units[i] || end[0] == units[i] + ('a' - 'A')) shift = 10 * (i + 1);
+        const char *rest = end + 1;
+        if (strcmp(rest, "") && strcmp(rest, "B") && strcmp(rest, "b") && strcmp(rest, "iB") &&
+            strcmp(rest, "ib"))
+            shift = -1;
+        if (shift < 0 || v > (~0ULL >> shift)) ok = 0;
+        else v <<= shift;
+    }
+    if (!ok) {
+        cli_error("%s: '%s' is not a size in bytes (a positive integer, optionally with K, M, G "
+                  "or T: 512M, 4G)", opt, s);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 int cli_exit_code(pp_status st)
 {
     return st == PP_ERR_SPEC || st == PP_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
@@ -57,6 +84,8 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  apply    filter one image:        pixpool apply -f SPEC... INPUT OUTPUT\n"
+            "  batch    filter a folder:         pixpool batch -f SPEC... INPUT_DIR OUTPUT_DIR\n"
+            "  bench    time backends and worker counts: pixpool bench [-f SPEC]... [IMAGE]\n"
             "  filters  list filters and their parameters\n"
             "  info     print format, size, channels and depth of images\n"
             "\n"
@@ -83,8 +112,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "apply")) return cmd_apply(argc - 1, argv + 1);
+    if (!strcmp(cmd, "batch")) return cmd_batch(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "filters")) return cmd_filters(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (commands: apply, filters, info; see pixpool --help)", cmd);
+    cli_error("unknown command '%s' (commands: apply, batch, bench, filters, info; see pixpool --help)", cmd);
     return EXIT_USAGE;
 }

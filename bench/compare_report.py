@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""compare_report.py - helpers of bench/compare.sh: image agreement and the result tables.
+
+Usage:
+  compare_report.py diff REFERENCE OTHER
+      Prints "mean max" absolute difference per channel value between two images (read with
+      OpenCV; a gray image against a colour one compares against the colour one's first
+      channel when its channels are equal). Prints "size WxH vs WxH" when sizes differ.
+  compare_report.py table RAW.csv
+      Reads the raw rows compare.sh wrote and prints the markdown tables: kernel throughput
+      (megapixels/s and the ratio to pixpool), CPU time over wall time (the check that each
+      thread setting took effect), agreement with pixpool, and the file-to-file pipeline.
+
+Raw CSV columns (written by compare.sh):
+  round,section,workload,tool,threads,kind,wall_s,cpu_s,peak_kb,median_ms,cpu_over_wall,
+  megapixels,out_bytes,mean_diff,max_diff,status
+"""
+import csv
+import statistics
+import sys
+from collections import OrderedDict, defaultdict
+
+TOOLS = [  # (raw name, column title)
+    ('pixpool', 'pixpool'),
+    ('pixpool-fork', 'pixpool fork'),
+    ('opencv', 'OpenCV'),
+    ('vips', 'libvips CLI'),
+    ('im', 'ImageMagick CLI'),
+    ('gm', 'GraphicsMagick CLI'),
+]
+CLI_TOOLS = {'vips', 'im', 'gm'}
+SPREAD = 0.15  # rows whose rounds differ more than this are flagged
+
+
+def diff(a_path, b_path):
+    import cv2
+    import numpy as np
+    a = cv2.imread(a_path, cv2.IMREAD_UNCHANGED)
+    b = cv2.imread(b_path, cv2.IMREAD_UNCHANGED)
+    if a is None or b is None:
+        sys.exit(f'compare_report.py: cannot read {a_path if a is None else b_path}')
+    if a.shape[:2] != b.shape[:2]:
+        print(f'size {a.shape[1]}x{a.shape[0]} vs {b.shape[1]}x{b.shape[0]}')
+        return
+    if a.ndim != b.ndim:
+        col, gray = (a, b) if a.ndim == 3 else (b, a)
+        a, b = col[:, :, 0], gray
+    elif a.ndim == 3 and a.shape[2] != b.shape[2]:
+        n = min(a.shape[2], b.shape[2])
+        a, b = a[:, :, :n], b[:, :, :n]
+    d = np.abs(a.astype(np.int32) - b.astype(np.int32))
+    print(f'{d.mean():.3f} {int(d.max())}')
+
+
+def fnum(v, digits=1):
+    return '-' if v is None else f'{v:.{digits}f}'
+
+
+def spread(values):
+    return (max(values) - min(values)) / statistics.median(values) if len(values) > 1 else 0.0
+
+
+def table(path):
+    rows = list(csv.DictReader(open(path, newline='')))
+    order = OrderedDict()
+    for r in rows:
+        if r['section'] == 'kernel':
+            order.setdefault(r['workload'], None)
+    threads = sorted({int(r['threads']) for r in rows if r['section'] == 'kernel'})
+    groups = defaultdict(list)
+    status = {}
+    for r in rows:
+        key = (r['section'], r['workload'], r['tool'], int(r['threads']), r['kind'])
+        if r['status'] == 'ok':
+            groups[key].append(r)
+        else:
+            status.setdefault((r['workload'], r['tool']), r['status'])
+
+    def med(key, field):
+        vals = [float(r[field]) for r in groups.get(key, []) if r[field] != '']
+        return (statistics.median(vals), spread(vals)) if vals else (None, 0.0)
+
+    # kernel time (ms), cpu/wall, flag per (workload, tool, threads)
+    result = {}
+    for wl in order:
+        mpx = None
+        for r in rows:
+            if r['workload'] == wl and r['megapixels']:
+                mpx = float(r['megapixels'])
+                break
+        for tool, _ in TOOLS:
+            for t in threads:
+                if tool in CLI_TOOLS:
+                    op_w, s1 = med(('kernel', wl, tool, t, 'op'), 'wall_s')
+                    no_w, s2 = med(('kernel', wl, tool, t, 'noop'), 'wall_s')
+                    op_c, _ = med(('kernel', wl, tool, t, 'op'), 'cpu_s')
+                    no_c, _ = med(('kernel', wl, tool, t, 'noop'), 'cpu_s')
+                    if op_w is None or no_w is None:
+                        continue
+                    k = op_w - no_w
+                    noise = max(0.005, 0.05 * no_w)
+                    ms = k * 1e3 if k > noise else None
+                    # CPU times have a resolution of 10 ms: no ratio for short kernels
+                    cw = (op_c - no_c) / k if k > max(noise, 0.05) else None
+                    result[(wl, tool, t)] = (ms, cw, max(s1, s2) > SPREAD, mpx, k <= noise)
+                else:
+                    ms, s = med(('kernel', wl, tool, t, 'inproc'), 'median_ms')
+                    cw, _ = med(('kernel', wl, tool, t, 'inproc'), 'cpu_over_wall')
+                    if ms is not None:
+                        result[(wl, tool, t)] = (ms, cw, s > SPREAD, mpx, False)
+
+    def cell(wl, tool, t, what):
+        v = result.get((wl, tool, t))
+        if v is None:
+            st = status.get((wl, tool), '')
+            return 'n/a' if st.startswith('n/a') or not st else 'failed'
+        ms, cw, flag, mpx, tiny = v
+        if what == 'cpu':
+            return fnum(cw, 2)
+        if tiny:
+            return 'below CLI noise'
+        mps = mpx / (ms / 1e3)
+        ref = result.get((wl, 'pixpool', t))
+        text = f'{mps:.1f}'
+        if tool != 'pixpool' and ref and ref[0] and not ref[4]:
+            text += f' ({mps / (mpx / (ref[0] / 1e3)):.2f})'
+        return text + (' †' if flag else '')
+
+    out = []
+    titles = [title for _, title in TOOLS]
+    out.append('Kernel throughput, megapixels per second (in parentheses: the ratio to pixpool at '
+               'the same thread count; > 1 means faster than pixpool). pixpool at 1 thread is '
+               'its serial backend, at more its openmp backend; "pixpool fork" is the process '
+               'pool. pixpool and OpenCV are timed in-process; CLI* columns are the wall time of '
+               'the command minus that of a no-op command (read, write) of the same tool.')
+    out.append('')
+    out.append('| workload | threads | ' + ' | '.join(titles) + ' |')
+    out.append('|---|---:|' + '---:|' * len(titles))
+    for wl in order:
+        for t in threads:
+            cells = [cell(wl, tool, t, 'mps') for tool, _ in TOOLS]
+            out.append(f'| {wl} | {t} | ' + ' | '.join(cells) + ' |')
+    out.append('')
+    out.append('† the rounds of this measurement differ by more than 15%: rerun it.')
+    out.append('')
+    out.append('CPU time over wall time of the measured work (about 1 when one core worked, '
+               'about the thread count when all did):')
+    out.append('')
+    out.append('| workload | threads | ' + ' | '.join(titles) + ' |')
+    out.append('|---|---:|' + '---:|' * len(titles))
+    for wl in order:
+        for t in threads:
+            out.append(f'| {wl} | {t} | ' +
+                       ' | '.join(cell(wl, tool, t, 'cpu') for tool, _ in TOOLS) + ' |')
+    # agreement
+    diffs = {(r['workload'], r['tool']): r for r in rows if r['section'] == 'check'}
+    if diffs:
+        out.append('')
+        out.append('Agreement with pixpool\'s output (mean / max absolute difference per channel '
+                   'value, single thread):')
+        out.append('')
+        others = [(k, t) for k, t in TOOLS if k not in ('pixpool', 'pixpool-fork')]
+        out.append('| workload | ' + ' | '.join(t for _, t in others) + ' |')
+        out.append('|---|' + '---:|' * len(others))
+        for wl in order:
+            cells = []
+            for tool, _ in others:
+                r = diffs.get((wl, tool))
+                if r is None:
+                    cells.append('n/a')
+                elif r['status'] != 'ok':
+                    cells.append(r['status'].split(':')[0])
+                else:
+                    cells.append(f"{float(r['mean_diff']):.2f} / {r['max_diff']}")
+            out.append(f'| {wl} | ' + ' | '.join(cells) + ' |')
+    # pipeline
+    prow = [r for r in rows if r['section'] == 'pipeline']
+    if prow:
+        out.append('')
+        out.append('File to file: the libvips benchmark pipeline (read PNG, crop 100 pixels off '
+                   'each edge, shrink to 90%, 3x3 sharpen, write PNG at zlib level 1); wall time '
+                   'and peak resident memory (/usr/bin/time), medians of the rounds:')
+        out.append('')
+        out.append('| tool | threads | wall s | MP/s | CPU/wall | peak RSS MB | output MB |')
+        out.append('|---|---:|---:|---:|---:|---:|---:|')
+        seen = OrderedDict()
+        for r in prow:
+            seen.setdefault((r['tool'], int(r['threads'])), None)
+        titles_by = dict(TOOLS)
+        for tool, t in seen:
+            key = ('pipeline', 'pipeline', tool, t, 'e2e')
+            w, s = med(key, 'wall_s')
+            if w is None:
+                out.append(f'| {titles_by.get(tool, tool)} | {t} | failed | | | | |')
+                continue
+            c, _ = med(key, 'cpu_s')
+            m, _ = med(key, 'peak_kb')
+            b, _ = med(key, 'out_bytes')
+            mpx = float(groups[key][0]['megapixels'])
+            out.append(f'| {titles_by.get(tool, tool).replace(" CLI", "")} | {t} | {w:.2f}'
+                       f'{" †" if s > SPREAD else ""} | {mpx / w:.1f} | {c / w:.2f} | '
+                       f'{m / 1024:.0f} | {b / 1e6:.1f} |')
+    print('\n'.join(out))
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == 'diff':
+        diff(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == 'table':
+        table(sys.argv[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == '__main__':
+    main()
