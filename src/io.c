@@ -515,7 +515,7 @@ static uint8_t hdr_tone(int m, int e)
 static pp_status hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                             pp_image_info *info, pp_image **out)
 {
-    hdr_header h;
+    hdr_header h = {0};
     pp_status st = hdr_read_header(ctx, name, d, n, &h);
     if (st) return st;
     pp_image_info hdr = {PP_FORMAT_HDR, h.width, h.height, 3, 32};
@@ -715,7 +715,7 @@ static size_t psd_unpack(const uint8_t *d, size_t n, size_t pos, uint8_t *dst, s
 static pp_status psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                             pp_image_info *info, pp_image **out)
 {
-    psd_header h;
+    psd_header h = {0};
     pp_status st = psd_read_header(ctx, name, d, n, &h);
     if (st) return st;
     pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, 4, h.depth};
