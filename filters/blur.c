@@ -298,7 +298,7 @@ static pp_status plan_gaussian(const pp_params *p, const pp_geom *in, pp_plan *p
     pp_status s = gauss_setup(p->v[0], (int)p->v[1], gp, err, errlen);
     if (s) return s;
     st->scratch_bytes = gauss_scratch(in->width, in->channels, gp->r);
-    st->min_band_rows = 2 * gp->r;
+    st->min_band_rows = 20 * gp->r; /* halo (2r rows) <= 10% of a band */
     return PP_OK;
 }
 
@@ -334,7 +334,7 @@ static pp_status plan_unsharp(const pp_params *p, const pp_geom *in, pp_plan *pl
         }
     }
     st->scratch_bytes = gauss_scratch(in->width, in->channels, gp->r);
-    st->min_band_rows = 2 * gp->r;
+    st->min_band_rows = 20 * gp->r; /* halo (2r rows) <= 10% of a band */
     return PP_OK;
 }
 

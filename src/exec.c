@@ -34,9 +34,15 @@ int pp_stage_band_rows(const pp_ctx *ctx, const pp_stage *st, int workers)
     if (st->band_rows > 0) return st->band_rows;
     if (ctx->band_rows > 0) return ctx->band_rows;
     if (workers <= 1) return st->rows > 0 ? st->rows : 1; /* one band: no halo recomputed */
-    /* about 4 bands per worker for load balance, but not so thin that halos dominate */
-    int br = (st->rows + workers * 4 - 1) / (workers * 4);
-    if (br < st->min_band_rows) br = st->min_band_rows;
+    /* Up to 4 bands per worker for load balance, but fewer (down to one per worker) when the
+       bands would be thinner than the kernel's min_band_rows: a stencil recomputes its halo in
+       every band, so thin bands waste work. The count stays a multiple of the workers. */
+    int k = 4, br;
+    for (;;) {
+        br = (int)(((int64_t)st->rows + (int64_t)workers * k - 1) / ((int64_t)workers * k));
+        if (k == 1 || br >= st->min_band_rows) break;
+        k--;
+    }
     if (br < 8) br = 8;
     return br;
 }
