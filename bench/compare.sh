@@ -29,14 +29,15 @@
 # - Threads: VIPS_CONCURRENCY and --vips-concurrency; OMP_NUM_THREADS for GraphicsMagick;
 #   MAGICK_THREAD_LIMIT and OMP_NUM_THREADS for ImageMagick, set to twice the thread count above
 #   one thread (with a limit of 2, ImageMagick 6.9.11 splits a loop only when it is at least 8192
-#   long, see ../shared notes in docs/BENCH.md). Every setting is checked by CPU time over wall
-#   time, printed in its own table.
+#   long, see docs/BENCH.md). Every setting is checked by CPU time over wall time, printed in
+#   its own table.
 # - ImageMagick runs with a policy.xml of ours (MAGICK_CONFIGURE_PATH) that lifts Debian's
 #   256 MiB memory cap, so nothing goes to a disk cache.
 # - Before timing, each tool's output is compared with pixpool's (mean and max difference), on a
 #   1024x768 crop of the image.
-# - Run time: with the defaults, 21 minutes on the 2-core development machine while others
-#   were using it (most of it ImageMagick and GraphicsMagick); --rounds 1 or --workloads cut it.
+# - Run time: with the defaults, 13.5 to 21 minutes on the 2-core development machine while
+#   others were using it (most of it ImageMagick and GraphicsMagick); --rounds 1 or
+#   --workloads cut it.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

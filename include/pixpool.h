@@ -157,8 +157,9 @@ PP_API uint64_t pp_ctx_max_pixels(const pp_ctx *ctx);
 
 /** Largest amount of memory, in bytes, that the pixel buffers of one operation may hold:
  *  - a load (pp_load, pp_load_mem): the decoded image plus the decoder's own buffers of the
- *    image's size (libpng's row table, stb_image's output and working buffers, estimated from
- *    the header), checked from the header before any of them is allocated;
+ *    image's size (libpng's row table, the PSD and HDR decoders' sample buffers, stb_image's
+ *    output and working buffers as estimated from the header), checked from the header before
+ *    any of them is allocated;
  *  - pp_image_new: the image;
  *  - a pipeline run (pp_pipeline_run, pp_apply): the sum of the buffers the run holds at any
  *    moment - the copy of the input (the fork backend copies a heap image into shared memory),

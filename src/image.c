@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "1.5 GiB" etc. into buf (for messages). */
-static const char *human_bytes(uint64_t v, char *buf, size_t len)
+/* "1.5 GiB (1610612736 bytes)", or without the exact count "1.5 GiB", into buf (messages). */
+static const char *human_bytes(uint64_t v, bool exact, char *buf, size_t len)
 {
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double d = (double)v;
@@ -20,7 +20,8 @@ static const char *human_bytes(uint64_t v, char *buf, size_t len)
         u++;
     }
     if (u == 0) snprintf(buf, len, "%llu bytes", (unsigned long long)v);
-    else snprintf(buf, len, "%.1f %s", d, units[u]);
+    else if (!exact) snprintf(buf, len, "%.1f %s", d, units[u]);
+    else snprintf(buf, len, "%.1f %s (%llu bytes)", d, units[u], (unsigned long long)v);
     return buf;
 }
 
@@ -29,18 +30,18 @@ pp_status pp_check_memory(pp_ctx *ctx, const char *what, uint64_t held, uint64_t
 {
     uint64_t total = more > UINT64_MAX - held ? UINT64_MAX : held + more;
     if (total <= ctx->max_memory) return PP_OK;
-    char need[32], lim[32], had[32];
-    human_bytes(total, need, sizeof need);
-    human_bytes(ctx->max_memory, lim, sizeof lim);
+    char need[64], lim[64], had[64];
+    human_bytes(total, true, need, sizeof need);
+    human_bytes(ctx->max_memory, true, lim, sizeof lim);
     if (held == 0)
         return pp_fail(ctx, PP_ERR_LIMIT,
-                       "%s: %s of %s needed, over the memory limit of %s (max memory: "
-                       "pp_ctx_set_max_memory, --max-memory)",
+                       "%s: %s of %s needed, over the memory limit (pp_ctx_set_max_memory, "
+                       "--max-memory) of %s",
                        what, need, purpose, lim);
-    human_bytes(held, had, sizeof had);
+    human_bytes(held, false, had, sizeof had);
     return pp_fail(ctx, PP_ERR_LIMIT,
-                   "%s: %s of %s needed (%s already held), over the memory limit of %s (max "
-                   "memory: pp_ctx_set_max_memory, --max-memory)",
+                   "%s: %s of %s needed (%s of them already held), over the memory limit "
+                   "(pp_ctx_set_max_memory, --max-memory) of %s",
                    what, need, purpose, had, lim);
 }
 
