@@ -35,8 +35,8 @@
 #   256 MiB memory cap, so nothing goes to a disk cache.
 # - Before timing, each tool's output is compared with pixpool's (mean and max difference), on a
 #   1024x768 crop of the image.
-# - Run time: with the defaults, 13.5 to 21 minutes on the 2-core development machine while
-#   others were using it (most of it ImageMagick and GraphicsMagick); --rounds 1 or
+# - Run time: with the defaults, 11.7 minutes on the 2-core development machine when quiet, 13.5
+#   to 21 with other jobs running (most of it ImageMagick and GraphicsMagick); --rounds 1 or
 #   --workloads cut it.
 set -u
 

@@ -63,8 +63,8 @@ def spread(values):
 def table(path):
     rows = list(csv.DictReader(open(path, newline='')))
     order = OrderedDict()
-    for r in rows:
-        if r['section'] == 'kernel':
+    for r in rows:  # the check rows come first, in the script's workload order
+        if r['section'] in ('check', 'kernel'):
             order.setdefault(r['workload'], None)
     threads = sorted({int(r['threads']) for r in rows if r['section'] == 'kernel'})
     groups = defaultdict(list)
