@@ -6,7 +6,9 @@
  * Timing rules: CLOCK_MONOTONIC around pp_pipeline_run only (the output image is freed outside
  * the timed span); every cell's first run is an untimed check whose output is hashed and
  * compared with serial's; the timed runs go round the cells in turn (A B C A B C ..., starting
- * one cell later each round) so that a change of machine load hits every cell alike.
+ * one cell later each round) so that a change of machine load hits every cell alike. Before
+ * each run the process waits until its own threads are idle (see settle()), so that one cell's
+ * leftovers (an OpenMP team spinning for milliseconds after its region) do not slow the next.
  */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -202,11 +204,48 @@ static double cpu_ms(int who)
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+/* 1 when a thread of this process other than the caller is running or runnable ('R' in
+   /proc/self/task/TID/stat), 0 when none is, -1 when that cannot be read. */
+static int other_thread_running(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    const long self = (long)gettid();
+    int busy = 0;
+    struct dirent *e;
+    while (!busy && (e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || atol(e->d_name) == self) continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue; /* the thread has just exited */
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        const char *st = strrchr(buf, ')'); /* the state follows the command name */
+        if (st && st[1] == ' ' && st[2] == 'R') busy = 1;
+    }
+    closedir(d);
+    return busy;
+}
+
+/* Waits until the other threads of this process are idle: an OpenMP team keeps spinning for
+   several milliseconds after a parallel region (libgomp: about 10 ms here), and a fork or
+   serial run timed in that window shares the cores with it. Gives up after 100 ms (a busy
+   thread of the caller). Fork workers are other processes: they sleep on their futex as soon
+   as a stage is done. */
+static void settle(void)
+{
+    for (int i = 0; i < 200 && other_thread_running() == 1; i++) usleep(500);
+}
+
 /* One run of a cell: its time in ms (-1 on error, reported); CPU and wall time accumulated. */
 static double cell_run(cell_state *cs, const bench_cell *c, const pp_pipeline *pl,
                        const char *label, pp_image **keep)
 {
     pp_image *out = NULL;
+    settle();
     double c0 = cpu_ms(RUSAGE_SELF);
     double t0 = bench_now_ms();
     pp_status st = pp_pipeline_run(cs->ctx, pl, cs->in, &out);
