@@ -134,6 +134,20 @@ typedef struct pp_view {
 
 static inline uint8_t *pp_row(const pp_view *v, int y) { return v->data + (size_t)y * v->stride; }
 
+/* Whether a kernel that reads `src` and writes each byte of `dst` once should write with
+   non-temporal (streaming) stores: when input and output together exceed a typical last-level
+   cache, the output would not stay cached for the next stage anyway, and streaming stores skip
+   the read-for-ownership of every output line. Measured on the 2-core development machine (32
+   MiB L3), 14 MP RGB: invert 3.9 -> 2.0 ms, grayscale 1.77 -> 1.45 ms. A kernel that streams
+   must end with a store fence (_mm_sfence) before it returns: the executors' release/acquire
+   hand-over does not order streaming stores. */
+#define PP_STREAM_MIN_BYTES ((size_t)32 << 20)
+static inline bool pp_stream_worth(const pp_view *src, const pp_view *dst)
+{
+    return src->stride * (size_t)src->height + dst->stride * (size_t)dst->height >=
+           PP_STREAM_MIN_BYTES;
+}
+
 typedef struct pp_stage pp_stage;
 
 /* A kernel computes rows [y0, y1) of its stage's iteration space (band number `band`), using

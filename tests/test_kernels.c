@@ -59,6 +59,40 @@ Test(kernels, lut_filters_on_every_value_and_alignment)
     pp_ctx_free(ctx);
 }
 
+/* The packed-band paths of the point kernels: a band is one run of bytes that starts anywhere
+   (odd band heights, odd widths), written with streaming stores when input and output exceed
+   32 MiB together (the second size) and with ordinary stores otherwise (the first). */
+Test(kernels, point_kernels_on_packed_bands_small_and_streamed)
+{
+    const int sizes[][2] = {{1001, 301}, {4001, 1503}};
+    for (int k = 0; k < 2; k++) {
+        const int w = sizes[k][0], h = sizes[k][1];
+        pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
+        cr_assert_eq(pp_ctx_set_band_rows(ctx, 37), PP_OK);
+        pp_image *in = th_random_image(ctx, w, h, 3, 5 + k);
+        const uint8_t *d = pp_image_data(in);
+        pp_image *inv = th_apply(ctx, "invert", in);
+        pp_image *lin = th_apply(ctx, "linear:a=1.2,b=10", in);
+        pp_image *gray = th_apply(ctx, "grayscale", in);
+        const uint8_t *oi = pp_image_data(inv), *ol = pp_image_data(lin), *og = pp_image_data(gray);
+        const size_t n = (size_t)w * (size_t)h;
+        for (size_t i = 0; i < 3 * n; i++) {
+            if (oi[i] != 255 - d[i]) cr_assert_fail("invert at byte %zu of %dx%d", i, w, h);
+            double l = round(1.2 * d[i] + 10);
+            if (ol[i] != (l > 255 ? 255 : l)) cr_assert_fail("linear at byte %zu of %dx%d", i, w, h);
+        }
+        for (size_t i = 0; i < n; i++) {
+            unsigned want = (299u * d[3 * i] + 587u * d[3 * i + 1] + 114u * d[3 * i + 2] + 500) / 1000;
+            if (og[i] != want) cr_assert_fail("grayscale at pixel %zu of %dx%d", i, w, h);
+        }
+        pp_image_free(inv);
+        pp_image_free(lin);
+        pp_image_free(gray);
+        pp_image_free(in);
+        pp_ctx_free(ctx);
+    }
+}
+
 /* box against its definition, computed naively: floor((2 S + n) / (2 n)) over the clamped window */
 Test(kernels, box_equals_naive_window_mean)
 {
