@@ -44,27 +44,61 @@ typedef struct hist_params {
 
 /* ---- stage 1: per-band counts ------------------------------------------------------------- */
 
+/* Adds four sets of 32-bit counts (for up to 3 channels) into the band's 64-bit slot. */
+static void flush_counts(uint32_t (*t)[3][256], uint64_t *h, int nch)
+{
+    for (int k = 0; k < nch; k++)
+        for (int v = 0; v < 256; v++) {
+            h[k * 256 + v] += (uint64_t)t[0][k][v] + t[1][k][v] + t[2][k][v] + t[3][k][v];
+            t[0][k][v] = t[1][k][v] = t[2][k][v] = 0;
+        }
+}
+
+/* Counts with four sets of tables, pixel x into set x % 4: runs of equal values (common in
+   photographs) would otherwise chain every increment on the one before through memory. The
+   32-bit counts are flushed into the band's slot at least every 2^30 pixels. */
 static void count_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
-    (void)scratch;
     const hist_params *p = PP_STAGE_PARAMS(hist_params, s);
     uint64_t *h = (uint64_t *)(void *)(s->partials + (size_t)band * SLOT_BYTES);
-    const int c = s->src.channels, w = s->src.width;
+    const int c = s->src.channels, w = s->src.width, nch = p->ncolour;
+    uint32_t (*t)[3][256] = scratch; /* 4 sets, 12 KiB (the plan's scratch) */
     memset(h, 0, SLOT_BYTES);
-    uint64_t *h0 = h, *h1 = h + 256, *h2 = h + 512;
+    memset(t, 0, 4 * sizeof *t);
+    size_t pending = 0;
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
-        if (p->ncolour == 1) {
-            for (int x = 0; x < w; x++) h0[in[(size_t)x * c]]++;
+        int x = 0;
+        if (nch == 1) {
+            for (; x + 4 <= w; x += 4) {
+                t[0][0][in[(size_t)x * c]]++;
+                t[1][0][in[(size_t)(x + 1) * c]]++;
+                t[2][0][in[(size_t)(x + 2) * c]]++;
+                t[3][0][in[(size_t)(x + 3) * c]]++;
+            }
+            for (; x < w; x++) t[0][0][in[(size_t)x * c]]++;
         } else {
-            for (int x = 0; x < w; x++) {
+            for (; x + 4 <= w; x += 4) {
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t *px = in + (size_t)(x + k) * c;
+                    t[k][0][px[0]]++;
+                    t[k][1][px[1]]++;
+                    t[k][2][px[2]]++;
+                }
+            }
+            for (; x < w; x++) {
                 const uint8_t *px = in + (size_t)x * c;
-                h0[px[0]]++;
-                h1[px[1]]++;
-                h2[px[2]]++;
+                t[0][0][px[0]]++;
+                t[0][1][px[1]]++;
+                t[0][2][px[2]]++;
             }
         }
+        if ((pending += (size_t)w) >= ((size_t)1 << 30)) {
+            flush_counts(t, h, nch);
+            pending = 0;
+        }
     }
+    flush_counts(t, h, nch);
 }
 
 /* ---- stage 2: combine the slots into look-up tables --------------------------------------- */
@@ -128,6 +162,55 @@ static void combine_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
 
 /* ---- stage 3: apply ----------------------------------------------------------------------- */
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* n bytes of packed RGB (n a multiple of 3, starting with R) through the three tables
+   lut[0..767] with AVX-512 VBMI: each 64-byte chunk is looked up in all three tables (two
+   two-table byte permutes and a blend on the top bit each) and the results are merged by the
+   chunk's channel pattern, which repeats every three chunks (64 = 1 mod 3). With `stream`,
+   the bytes before out's first 64-byte boundary are done one by one and the rest is written
+   with streaming stores (see pp_stream_worth). */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+lut3_vbmi(const uint8_t *lut, const uint8_t *in, uint8_t *out, size_t n, bool stream)
+{
+    size_t i = 0;
+    if (stream)
+        for (; i < n && ((uintptr_t)(out + i) & 63); i++) out[i] = lut[256 * (i % 3) + in[i]];
+    __m512i tb[3][4];
+    for (int k = 0; k < 3; k++)
+        for (int q = 0; q < 4; q++) tb[k][q] = _mm512_loadu_si512(lut + 256 * k + 64 * q);
+    /* mask[ph][k]: the bytes of a chunk whose first byte is channel ph that hold channel k */
+    __mmask64 mask[3][3] = {{0}};
+    for (int ph = 0; ph < 3; ph++)
+        for (int j = 0; j < 64; j++) mask[ph][(ph + j) % 3] |= (__mmask64)1 << j;
+    int ph = (int)(i % 3);
+    for (; i + 64 <= n; i += 64) {
+        const __m512i v = _mm512_loadu_si512(in + i);
+        const __mmask64 top = _mm512_movepi8_mask(v);
+        __m512i r[3];
+        for (int k = 0; k < 3; k++)
+            r[k] = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(tb[k][0], v, tb[k][1]),
+                                          _mm512_permutex2var_epi8(tb[k][2], v, tb[k][3]));
+        __m512i res = _mm512_mask_blend_epi8(mask[ph][1], r[0], r[1]);
+        res = _mm512_mask_blend_epi8(mask[ph][2], res, r[2]);
+        if (stream)
+            _mm512_stream_si512((void *)(out + i), res);
+        else
+            _mm512_storeu_si512(out + i, res);
+        ph = ph == 2 ? 0 : ph + 1;
+    }
+    if (stream) _mm_sfence();
+    for (; i < n; i++) out[i] = lut[256 * (i % 3) + in[i]];
+}
+
+static bool have_vbmi(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+}
+#endif
+
 static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -135,6 +218,17 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     const hist_params *p = PP_STAGE_PARAMS(hist_params, s);
     const uint8_t *lut = s->partials + p->lut_off;
     const int c = s->src.channels, w = s->src.width;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (c == 3 && have_vbmi()) {
+        const size_t n = 3 * (size_t)w;
+        if (s->src.stride == n && s->dst.stride == n) /* packed: the band is one run */
+            lut3_vbmi(lut, pp_row(&s->src, y0), pp_row(&s->dst, y0), n * (size_t)(y1 - y0),
+                      pp_stream_worth(&s->src, &s->dst));
+        else
+            for (int y = y0; y < y1; y++) lut3_vbmi(lut, pp_row(&s->src, y), pp_row(&s->dst, y), n, false);
+        return;
+    }
+#endif
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
@@ -176,6 +270,7 @@ static pp_status plan_hist(const pp_geom *in, pp_plan *plan, int op)
 
     pp_stage_tmpl *st = pp_plan_add_stage(plan, count_kernel, PP_BUF_IN, PP_BUF_OUT);
     st->band_rows = br;
+    st->scratch_bytes = 4 * 3 * 256 * sizeof(uint32_t);
     memcpy(st->params, &hp, sizeof hp);
 
     st = pp_plan_add_stage(plan, combine_kernel, PP_BUF_IN, PP_BUF_OUT);
