@@ -31,6 +31,11 @@
 #   one thread (with a limit of 2, ImageMagick 6.9.11 splits a loop only when it is at least 8192
 #   long, see docs/BENCH.md). Every setting is checked by CPU time over wall time, printed in
 #   its own table.
+# - The memory floor of a point operation: bench/cv2_bench.py floor times a copy of the image
+#   (numpy.copyto into memory written before) on one core, once per round.
+# - The first table printed is the goal table: times in ms at 1 thread and at the largest thread
+#   count, the fastest peer of each row, pixpool's speedups, and whether the goal of issue 9
+#   holds (see compare_report.py).
 # - ImageMagick runs with a policy.xml of ours (MAGICK_CONFIGURE_PATH) that lifts Debian's
 #   256 MiB memory cap, so nothing goes to a disk cache.
 # - Before timing, each tool's output is compared with pixpool's (mean and max difference), on a
@@ -269,6 +274,11 @@ done
 # ---- kernels: rounds x workloads x tools ----------------------------------------------------------
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   echo "round $ROUND of $ROUNDS ..." >&2
+  # the memory floor of a point operation: copy the image once (read + write every byte)
+  if [[ -x $SYSPY ]] && "$SYSPY" "$HERE/cv2_bench.py" floor "$W/src.png" --runs "$RUNS" >"$W/floor.csv" 2>"$W/err"; then
+    IFS=, read -r _ _ med _ _ <"$W/floor.csv"
+    row floor floor copy 1 inproc "" "" "" "$med" "" "$MPX" "" "" "" ok
+  fi
   for w in "${SEL[@]}"; do
     IFS='|' read -r name spec vargs iargs gargs <<<"$w"
     if has_tool pixpool && [[ ${PP_OK[$name]} == 1 ]]; then

@@ -30,6 +30,13 @@ TOOLS = [  # (raw name, column title)
 ]
 CLI_TOOLS = {'vips', 'im', 'gm'}
 SPREAD = 0.15  # rows whose rounds differ more than this are flagged
+# The goal (issue 9): at 1 thread pixpool at least as fast as the fastest peer; at 2 workers
+# both backends 1.8x their own 1-thread time on the filters that compute, and the point
+# operations within 1.5x the memory floor (a copy of the image, scaled by the bytes they move).
+POINT = {'grayscale', 'invert', 'linear'}
+OUT_RATIO = {'grayscale': 1 / 3, 'resize-50': 0.25}  # output bytes / input bytes, else 1
+SPEEDUP_GOAL = 1.8
+FLOOR_GOAL = 1.5
 
 
 def diff(a_path, b_path):
@@ -58,6 +65,69 @@ def fnum(v, digits=1):
 
 def spread(values):
     return (max(values) - min(values)) / statistics.median(values) if len(values) > 1 else 0.0
+
+
+def goal_table(order, result, groups, med, threads):
+    """The goal table: times in ms at 1 thread and at the largest thread count."""
+    tn = max(threads)
+    names = {'opencv': 'OpenCV', 'vips': 'libvips', 'im': 'ImageMagick', 'gm': 'GraphicsMagick'}
+    floor, _ = med(('floor', 'floor', 'copy', 1, 'inproc'), 'median_ms')
+
+    def ms(wl, tool, t):
+        v = result.get((wl, tool, t))
+        return None if v is None or v[0] is None or v[4] else v[0]
+
+    def fastest(wl, t):
+        best = None
+        for tool in names:
+            m = ms(wl, tool, t)
+            if m is not None and (best is None or m < best[1]):
+                best = (tool, m)
+        return best
+
+    out = [f'Times in ms (medians; pixpool at 1 thread is its serial backend). Speedup = pixpool\'s '
+           f'1-thread time / its {tn}-worker time. Goal: at 1 thread no peer faster; at {tn} '
+           f'workers, openmp and fork each {SPEEDUP_GOAL}x on the filters that compute, and the '
+           f'point operations ({", ".join(sorted(POINT))}) within {FLOOR_GOAL}x the memory floor '
+           '(the time to copy the image once, scaled by the bytes the operation reads and writes'
+           + (f': {floor:.2f} ms for a copy of this image on one core).' if floor else
+              ': not measured, needs OpenCV).'),
+           '',
+           f'| workload | pixpool 1 | fastest peer 1 | pixpool / peer | openmp {tn} (speedup) '
+           f'| fork {tn} (speedup) | fastest peer {tn} | goal |',
+           '|---|---:|---:|---:|---:|---:|---:|---|']
+    for wl in order:
+        p1 = ms(wl, 'pixpool', 1)
+        po, pf = ms(wl, 'pixpool', tn), ms(wl, 'pixpool-fork', tn)
+        b1, bn = fastest(wl, 1), fastest(wl, tn)
+        miss = []
+        if p1 is None:
+            miss.append('no 1-thread time')
+        elif b1 and b1[1] < p1:
+            miss.append(f'{names[b1[0]]} {p1 / b1[1]:.2f}x faster at 1 thread')
+        for label, m in (('openmp', po), ('fork', pf)):
+            if m is None or p1 is None:
+                miss.append(f'no {label} time')
+            elif wl in POINT:
+                if floor:
+                    bar = FLOOR_GOAL * floor * (1 + OUT_RATIO.get(wl, 1)) / 2
+                    if m > bar:
+                        miss.append(f'{label} {m:.2f} ms > {bar:.2f}')
+            elif p1 / m < SPEEDUP_GOAL:
+                miss.append(f'{label} {p1 / m:.2f}x')
+
+        def t(m, base=None):
+            if m is None:
+                return 'n/a'
+            return f'{m:.2f}' + (f' ({base / m:.2f}x)' if base else '')
+        out.append(f'| {wl} | {t(p1)} | ' +
+                   (f'{t(b1[1])} {names[b1[0]]}' if b1 else 'n/a') + ' | ' +
+                   (f'{p1 / b1[1]:.2f}' if b1 and p1 else 'n/a') +
+                   f' | {t(po, p1)} | {t(pf, p1)} | ' +
+                   (f'{t(bn[1])} {names[bn[0]]}' if bn else 'n/a') +
+                   f' | {"met" if not miss else "missed: " + "; ".join(miss)} |')
+    out.append('')
+    return out
 
 
 def table(path):
@@ -126,7 +196,7 @@ def table(path):
             text += f' ({mps / (mpx / (ref[0] / 1e3)):.2f})'
         return text + (' †' if flag else '')
 
-    out = []
+    out = goal_table(order, result, groups, med, threads)
     titles = [title for _, title in TOOLS]
     out.append('Kernel throughput, megapixels per second (in parentheses: the ratio to pixpool at '
                'the same thread count; > 1 means faster than pixpool). pixpool at 1 thread is '

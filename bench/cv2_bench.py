@@ -14,6 +14,10 @@ Usage:
       The libvips benchmark pipeline file to file: read, crop 100 pixels off each edge, shrink
       to 90% (INTER_AREA), 3x3 sharpen (-1 -1 -1 / -1 16 -1 / -1 -1 -1) / 8, write PNG with
       zlib level 1.
+  cv2_bench.py floor IMAGE [--runs 7]
+      The memory floor of a point operation on IMAGE, one core: numpy.copyto of the decoded
+      pixels into an array of the same size that was written before (reads and writes every
+      byte once, no page faults). Prints "floor,1,median_ms,min_ms,max_ms".
   cv2_bench.py list
       The workloads this script knows, one per line ("name" or "name n/a: reason").
 
@@ -119,6 +123,22 @@ def kernel(args):
             save_rgb(save, out)
 
 
+def floor(args):
+    image, runs = args[0], 7
+    if len(args) == 3 and args[1] == '--runs':
+        runs = int(args[2])
+    im = load_rgb(image)
+    dst = np.empty_like(im)
+    dst.fill(1)
+    np.copyto(dst, im)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        np.copyto(dst, im)
+        times.append((time.perf_counter() - t0) * 1e3)
+    print(f'floor,1,{statistics.median(times):.4f},{min(times):.4f},{max(times):.4f}', flush=True)
+
+
 def pipeline(args):
     src, dst, threads = args[0], args[1], int(args[2])
     cv2.setNumThreads(threads)
@@ -140,6 +160,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == 'kernel' and len(args) >= 3:
         kernel(args)
+    elif cmd == 'floor' and len(args) in (1, 3):
+        floor(args)
     elif cmd == 'pipeline' and len(args) == 3:
         pipeline(args)
     elif cmd == 'list':
