@@ -13,10 +13,11 @@
  *    died, or when the thread that forked it has exited (see PDEATHSIG below). Never a fork
  *    per call.
  *  - Dispatch: the parent copies the stage into the control block, resets the counters, tags
- *    the claim and limit words with a new generation and bumps the generation word, on which
- *    idle workers sleep (FUTEX_WAIT, 1 s timeout), then FUTEX_WAKEs them. Workers claim bands
- *    with a CAS on the claim word only while its generation is theirs, so a late worker can
- *    never take a band of another stage. The worker that finishes the last band writes the
+ *    the limit word and each worker's share of the bands (a contiguous range, the same rows
+ *    stage after stage) with a new generation and bumps the generation word, on which idle
+ *    workers sleep (FUTEX_WAIT, 1 s timeout), then FUTEX_WAKEs them. A worker claims bands from
+ *    its own share, then from the others', with a CAS on the share's claim word only while its
+ *    generation is theirs, so a late worker can never take a band of another stage. The worker that finishes the last band writes the
  *    eventfd; the parent poll()s that eventfd together with one lifeline pipe per worker.
  *  - Crash detection: each worker alone holds the write end of its lifeline pipe. When a worker
  *    dies, for any reason, its pipe hangs up: the parent reaps it (waitpid on that pid only),
@@ -92,6 +93,14 @@ typedef struct fork_slot {
     _Atomic int32_t last_band;        /* worker: band it runs or ran last (-1: none yet) */
     _Atomic uint32_t gen;             /* worker: generation it last worked on */
     _Atomic uint64_t bands;           /* worker: bands run since start (statistics) */
+    /* This worker's share of the stage's bands, [first, end) with first = claim's low half:
+       gen:next, set by the parent before gen (as the limit word); the owner and, once their own
+       share is done, the other workers CAS it to gen:next+1 while the tag is theirs and next <
+       end. The owner takes the same rows stage after stage, so the pages of its rows stay
+       mapped in its own page tables (a shared page is mapped per process, and a worker that
+       wrote other rows last time would take a page fault on each new 4 KiB page). */
+    _Atomic uint64_t claim;
+    _Atomic uint32_t end;
 } fork_slot;
 
 /* At offset 0 of the arena. All fields are written by the parent only, except where a field
@@ -112,12 +121,11 @@ struct fork_ctl {
     _Alignas(64) _Atomic uint32_t gen;
     _Atomic uint32_t shutdown; /* parent: 1 before the last gen bump; workers _exit on seeing it */
 
-    /* Band claiming, on their own cache line. Both are tagged with the generation in the high
-       32 bits. limit = gen:nbands, set once per stage by the parent. claim = gen:next band, set
-       to gen:0 by the parent; workers CAS it to gen:next+1 while the tag is theirs and next <
-       nbands of the limit word with the same tag. */
+    /* limit = gen:nbands, tagged with the generation in the high 32 bits, set once per stage by
+       the parent; a worker that finds another tag is late and takes nothing. The bands are
+       split into one contiguous share per worker (fork_slot.claim and end): a worker runs its
+       own share first, then helps with the others'. */
     _Alignas(64) _Atomic uint64_t limit;
-    _Atomic uint64_t claim;
 
     /* Completion. done: parent 0 before gen; worker +1 (acq_rel) after each band, and the one
        that reaches nbands writes the eventfd. ready: worker +1 at start-up, the last one writes
@@ -251,7 +259,21 @@ static void *worker_scratch(size_t bytes, void **buf, size_t *cap)
     return p;
 }
 
-/* Runs the bands of generation g that this worker can claim. */
+/* Takes the next band of generation g from `share`, or returns -1 when it has none left. */
+static int claim_band(fork_slot *share, uint32_t g)
+{
+    const uint32_t end = atomic_load_explicit(&share->end, memory_order_acquire); /* then claim */
+    uint64_t c = atomic_load_explicit(&share->claim, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(c >> 32) != g || (uint32_t)c >= end) return -1;
+        if (atomic_compare_exchange_weak_explicit(&share->claim, &c, c + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)(uint32_t)c;
+    }
+}
+
+/* Runs the bands of generation g that this worker can claim: its own share, then what is left
+   of the others' (each share in turn, starting with the next worker's). */
 static void worker_generation(struct fork_ctl *ctl, int idx, uint32_t g, int evfd, void **sbuf,
                               size_t *scap)
 {
@@ -259,34 +281,34 @@ static void worker_generation(struct fork_ctl *ctl, int idx, uint32_t g, int evf
     uint64_t lim = atomic_load_explicit(&ctl->limit, memory_order_acquire);
     if ((uint32_t)(lim >> 32) != g) return; /* that stage is over: we are late */
     const uint32_t n = (uint32_t)lim;
+    const int nw = ctl->nworkers;
     atomic_store_explicit(&me->gen, g, memory_order_relaxed);
-    uint64_t c = atomic_load_explicit(&ctl->claim, memory_order_acquire);
-    for (;;) {
-        if ((uint32_t)(c >> 32) != g || (uint32_t)c >= n) break;
-        if (!atomic_compare_exchange_weak_explicit(&ctl->claim, &c, c + 1, memory_order_acq_rel,
-                                                   memory_order_acquire))
-            continue;
-        const int band = (int)(uint32_t)c;
-        atomic_store_explicit(&me->last_band, band, memory_order_relaxed);
-        atomic_store_explicit(&me->state, W_BUSY, memory_order_relaxed);
-        const pp_stage *st = &ctl->stage;
-        const int64_t br = ctl->band_rows;
-        const int64_t y0 = (int64_t)band * br;
-        const int64_t y1 = y0 + br < st->rows ? y0 + br : st->rows;
-        if (atomic_load_explicit(&ctl->fail_errno, memory_order_relaxed) == 0) {
-            void *scratch = worker_scratch(st->scratch_bytes, sbuf, scap);
-            if (scratch) {
-                st->kernel(st, (int)y0, (int)y1, band, scratch);
-            } else {
-                int32_t zero = 0;
-                if (atomic_compare_exchange_strong(&ctl->fail_errno, &zero, errno ? errno : ENOMEM))
-                    atomic_store_explicit(&ctl->fail_worker, idx, memory_order_relaxed);
+    for (int k = 0; k < nw; k++) {
+        fork_slot *share = &ctl->slots[(idx + k) % nw];
+        int band;
+        while ((band = claim_band(share, g)) >= 0) {
+            atomic_store_explicit(&me->last_band, band, memory_order_relaxed);
+            atomic_store_explicit(&me->state, W_BUSY, memory_order_relaxed);
+            const pp_stage *st = &ctl->stage;
+            const int64_t br = ctl->band_rows;
+            const int64_t y0 = (int64_t)band * br;
+            const int64_t y1 = y0 + br < st->rows ? y0 + br : st->rows;
+            if (atomic_load_explicit(&ctl->fail_errno, memory_order_relaxed) == 0) {
+                void *scratch = worker_scratch(st->scratch_bytes, sbuf, scap);
+                if (scratch) {
+                    st->kernel(st, (int)y0, (int)y1, band, scratch);
+                } else {
+                    int32_t zero = 0;
+                    if (atomic_compare_exchange_strong(&ctl->fail_errno, &zero,
+                                                       errno ? errno : ENOMEM))
+                        atomic_store_explicit(&ctl->fail_worker, idx, memory_order_relaxed);
+                }
             }
+            atomic_fetch_add_explicit(&me->bands, 1, memory_order_relaxed);
+            atomic_store_explicit(&me->state, W_IDLE, memory_order_relaxed);
+            if (atomic_fetch_add_explicit(&ctl->done, 1, memory_order_acq_rel) + 1 == n)
+                notify(evfd);
         }
-        atomic_fetch_add_explicit(&me->bands, 1, memory_order_relaxed);
-        atomic_store_explicit(&me->state, W_IDLE, memory_order_relaxed);
-        if (atomic_fetch_add_explicit(&ctl->done, 1, memory_order_acq_rel) + 1 == n) notify(evfd);
-        c = atomic_load_explicit(&ctl->claim, memory_order_acquire);
     }
 }
 
@@ -492,7 +514,10 @@ static pp_status pool_start(struct pp_fork_pool *p, pp_ctx *ctx, int n)
     ctl->nworkers = n;
     atomic_store(&ctl->gen, p->gen);
     atomic_store(&ctl->limit, (uint64_t)p->gen << 32); /* no bands */
-    atomic_store(&ctl->claim, (uint64_t)p->gen << 32);
+    for (int i = 0; i < n; i++) {
+        atomic_store(&ctl->slots[i].claim, (uint64_t)p->gen << 32);
+        atomic_store(&ctl->slots[i].end, 0);
+    }
 
     p->pids = calloc((size_t)n, sizeof *p->pids);
     p->pfd = calloc((size_t)n + 1, sizeof *p->pfd);
@@ -673,7 +698,16 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     atomic_store_explicit(&ctl->fail_worker, -1, memory_order_relaxed);
     const uint32_t g = ++p->gen;
     atomic_store_explicit(&ctl->limit, (uint64_t)g << 32 | (uint32_t)nb, memory_order_relaxed);
-    atomic_store_explicit(&ctl->claim, (uint64_t)g << 32, memory_order_relaxed);
+    for (int i = 0; i < p->n; i++) { /* worker i's share: bands [i nb / n, (i + 1) nb / n) */
+        /* claim before end, end with release: a worker still in generation g - 1 that loads
+           the new end (acquire) also sees the new tag, so it cannot take a band "of g - 1"
+           below the new end */
+        const uint32_t first = (uint32_t)((int64_t)i * nb / p->n);
+        atomic_store_explicit(&ctl->slots[i].claim, (uint64_t)g << 32 | first,
+                              memory_order_relaxed);
+        atomic_store_explicit(&ctl->slots[i].end, (uint32_t)((int64_t)(i + 1) * nb / p->n),
+                              memory_order_release);
+    }
     atomic_store_explicit(&ctl->gen, g, memory_order_release);
     futex(&ctl->gen, FUTEX_WAKE, (uint32_t)(nb < p->n ? nb : p->n), NULL);
 
