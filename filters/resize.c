@@ -37,11 +37,25 @@
  * band down the image: each input row is filtered horizontally once per band, and each output
  * row is a vertical weighted sum of ring rows over contiguous 16-bit values. A band recomputes
  * only its own halo rows, from the same tables, so band cuts never change the result.
+ *
+ * Loops: the sums above are exact in int32 (no overflow), so any order of the additions gives
+ * the same bytes. plan() picks, once, scalar loops or SIMD ones (AVX2, or AVX-512 with VBMI,
+ * chosen with __builtin_cpu_supports; the environment variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512
+ * caps the choice, a test hook) and the choice travels in the stage parameters, so every worker
+ * runs the same loops. SIMD horizontal pass: the output pixels of a row are cut into groups of
+ * up to 16 int32 lanes (a pixel's channels); per step one unaligned load of the input at the
+ * group's first window start, a byte permutation that gives every lane taps 2t and 2t + 1 of its
+ * own window as 16-bit values, and one 16-bit multiply-add (pmaddwd) with per-lane weights,
+ * zero past a window's end; the first stage builds these tables (shared between the groups whose
+ * tables are equal). SIMD vertical pass: pairs of ring rows interleaved and multiplied by
+ * (w_j, w_j+1) with pmaddwd. Taps tables are computed once per distinct set of kernel arguments
+ * (equal arguments give equal weights).
  */
 #include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SIDE 65535
@@ -52,13 +66,20 @@
 
 enum { M_NEAREST = 0, M_BILINEAR = 1, M_BICUBIC = 2, M_LANCZOS3 = 3 };
 
+/* Instruction sets of the resampling loops (all give the same bytes). */
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
 /* Where the tables live in the partials block (byte offsets). */
 typedef struct resize_params {
     int method;
     int kx, ky;          /* longest window per axis (the stride of the weight tables) */
     int ring;            /* rows in the ring of horizontally filtered rows */
     size_t xb, xw, yb, yw; /* int32 pairs (start, count) / int16 weights; nearest: int32 index */
-    size_t hstride;      /* bytes per ring row */
+    size_t hstride;      /* bytes per ring row (with 32 bytes of slack for vector stores) */
+    int isa;             /* ISA_*: which loops stage 2 runs */
+    int gpx, nsub;       /* SIMD horizontal pass: output pixels per sub-window, sub-windows */
+    int ngroups;         /* groups of nsub * gpx output pixels (0: no SIMD horizontal pass) */
+    size_t xg;           /* group tables: offset */
 } resize_params;
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -98,24 +119,65 @@ static double support_of(int method)
     return method == M_BILINEAR ? 1.0 : method == M_BICUBIC ? 2.0 : 3.0;
 }
 
-/* Longest window of an axis n -> m. */
-static int window_of(int method, int n, int m)
+/* Window of output i of an axis n -> m (n != m): centre *c, first input *j0, and the count,
+   clamped to kmax; before the degenerate-window rule of axis_taps. */
+static int axis_window(int method, int n, int m, int i, int kmax, double *c, int *j0)
+{
+    const double s = (double)n / m, f = s > 1.0 ? s : 1.0, support = support_of(method) * f;
+    *c = (i + 0.5) * s;
+    int a = (int)floor(*c - support + 0.5), b = (int)floor(*c + support + 0.5);
+    if (a < 0) a = 0;
+    if (b > n) b = n;
+    if (b - a > kmax) b = a + kmax;
+    *j0 = a;
+    return b - a;
+}
+
+/* Taps that axis_taps gives output i: at most this (1 for a degenerate window or an unchanged
+   axis). */
+static int taps_bound(int method, int n, int m, int i)
 {
     if (n == m) return 1;
-    double s = (double)n / m, f = s > 1.0 ? s : 1.0;
-    double k = ceil(support_of(method) * f) * 2.0 + 1.0;
-    return k > n ? n : (int)k;
+    double c;
+    int j0, cnt = axis_window(method, n, m, i, n, &c, &j0);
+    return cnt < 1 ? 1 : cnt;
+}
+
+/* Longest window of an axis n -> m: the stride of its weight table. */
+static int window_of(int method, int n, int m)
+{
+    int k = 1;
+    for (int i = 0; i < m; i++) {
+        const int t = taps_bound(method, n, m, i);
+        if (t > k) k = t;
+    }
+    return k;
 }
 
 /* ---- stage 1: tap tables ------------------------------------------------------------------ */
 
+/* Windows whose kernel arguments are equal (bit for bit) get equal weights, so a few recent
+   windows are remembered and their weights reused: a regular scale (1/2, 2, 3/2...) evaluates the
+   kernel for a handful of windows instead of every one. Only windows of up to TAP_CACHE_K taps. */
+#define TAP_CACHE 8
+#define TAP_CACHE_K 256
+
+/* Doubles of scratch axis_taps needs for windows of up to kmax taps. */
+static size_t taps_scratch(int kmax)
+{
+    return (size_t)kmax * 2 + (kmax <= TAP_CACHE_K ? (size_t)TAP_CACHE * kmax : 0);
+}
+
 /* Tap table of one axis n -> m: bounds[2i] = first input, bounds[2i+1] = count, weights at
-   w[i * kmax]; k is scratch for kmax doubles. */
+   w[i * kmax]; k is scratch for taps_scratch(kmax) doubles. */
 static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16_t *w, double *k)
 {
     double (*K)(double) = method == M_BILINEAR ? k_bilinear
                           : method == M_BICUBIC ? k_bicubic : k_lanczos3;
-    const double s = (double)n / m, f = s > 1.0 ? s : 1.0, support = support_of(method) * f;
+    const double f = n > m ? (double)n / m : 1.0;
+    double *arg = k + kmax, *cargs = arg + kmax; /* this window's arguments, the remembered ones */
+    int ccnt[TAP_CACHE], crow[TAP_CACHE], nc = 0, next = 0;
+    const int cache = kmax <= TAP_CACHE_K;
     for (int i = 0; i < m; i++) {
         int16_t *wi = w + (size_t)i * kmax;
         if (n == m) { /* unchanged axis: an exact copy */
@@ -124,14 +186,25 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
             wi[0] = 1 << WBITS;
             continue;
         }
-        const double c = (i + 0.5) * s;
-        int j0 = (int)floor(c - support + 0.5), j1 = (int)floor(c + support + 0.5);
-        if (j0 < 0) j0 = 0;
-        if (j1 > n) j1 = n;
-        if (j1 - j0 > kmax) j1 = j0 + kmax; /* cannot happen; keeps the table in bounds */
-        int cnt = j1 - j0;
+        double c;
+        int j0, cnt = axis_window(method, n, m, i, kmax, &c, &j0); /* kmax: never shortens it */
+        for (int j = 0; j < cnt; j++) arg[j] = (j + j0 + 0.5 - c) / f;
+        int hit = -1;
+        for (int e = 0; cache && e < nc && hit < 0; e++) {
+            if (ccnt[e] != cnt) continue;
+            const double *a = cargs + (size_t)e * kmax;
+            int j = 0;
+            while (j < cnt && a[j] == arg[j]) j++;
+            if (j == cnt) hit = e;
+        }
+        if (hit >= 0) {
+            memcpy(wi, w + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*wi));
+            bounds[2 * i] = j0;
+            bounds[2 * i + 1] = cnt;
+            continue;
+        }
         double total = 0.0;
-        for (int j = 0; j < cnt; j++) total += k[j] = K((j + j0 + 0.5 - c) / f);
+        for (int j = 0; j < cnt; j++) total += k[j] = K(arg[j]);
         if (cnt <= 0 || total == 0.0) { /* degenerate window: take the nearest pixel */
             int jn = (int)floor(c);
             bounds[2 * i] = jn < 0 ? 0 : jn >= n ? n - 1 : jn;
@@ -149,6 +222,13 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
         }
         bounds[2 * i] = j0;
         bounds[2 * i + 1] = cnt;
+        if (cache) {
+            memcpy(cargs + (size_t)next * kmax, arg, (size_t)cnt * sizeof(*arg));
+            ccnt[next] = cnt;
+            crow[next] = i;
+            next = (next + 1) % TAP_CACHE;
+            if (nc < TAP_CACHE) nc++;
+        }
     }
 }
 
@@ -161,6 +241,165 @@ static void axis_nearest(int n, int m, int32_t *idx)
         int j = t < 0.0 ? 0 : (int)t;
         idx[i] = j >= n ? n - 1 : j;
         t += s;
+    }
+}
+
+/* SIMD horizontal pass: the output pixels of a row are cut into groups of nsub sub-windows of
+   gpx pixels (AVX-512: 1 x 16 / C pixels, AVX2: 2 x 4 / C). A sub-window's lanes are its pixels'
+   channels as int32; it reads SB bytes of input from the window start of its first pixel (base),
+   moving by two pixels per step t, and a byte permutation picks for each lane the pair of taps
+   2t, 2t + 1 of its own pixel (offset j0(x) - base), zero-extended to 16 bits, so one 16-bit
+   multiply-add per step accumulates two taps of every lane. The weights are stored per step,
+   laid out like the lanes, zero beyond a pixel's count, so the sums are the scalar ones. */
+typedef struct hgroup {
+    int32_t x0, nx;       /* first output pixel, output pixels in the group */
+    int32_t P;            /* steps (tap pairs) */
+    int32_t flags;        /* G_SCALAR: computed by the scalar loop; G_TAIL: a read may pass the row */
+    int32_t base[2];      /* per sub-window: first input pixel read */
+    int32_t npx1;         /* output pixels of the second sub-window */
+    int32_t blk;          /* its block (byte permutation, then P weight vectors): offset */
+} hgroup;
+enum { G_SCALAR = 1, G_TAIL = 2 };
+_Static_assert(sizeof(hgroup) == 32, "group header is 32 bytes");
+
+static int isa_lanes(int isa) { return isa == ISA_AVX512 ? 16 : 4; } /* int32 lanes per sub */
+static int isa_subbytes(int isa) { return isa == ISA_AVX512 ? 64 : 16; }
+static int isa_vbytes(int isa) { return isa == ISA_AVX512 ? 64 : 32; } /* bytes per vector */
+
+/* Output pixels per sub-window: the most that fit the lanes and, for an axis n -> m, whose window
+   starts (at most ceil((g - 1) n / m) apart) leave both taps of a step inside the SB bytes. A
+   group that still does not fit (a degenerate window) is flagged for the scalar loop. */
+static int group_pixels(int isa, int c, int n, int m)
+{
+    const int sb = isa_subbytes(isa);
+    int g = isa_lanes(isa) / c;
+    while (g > 1 && (ceil((double)(g - 1) * n / m) + 2.0) * c > sb) g--;
+    return g < 1 ? 1 : g;
+}
+
+/* Bytes of the group tables: headers, and blocks as if none were shared. */
+static size_t groups_bytes(const resize_params *p, int n, int m)
+{
+    size_t bytes = (size_t)p->ngroups * sizeof(hgroup);
+    for (int g = 0; g < p->ngroups; g++) {
+        const int x0 = g * p->gpx * p->nsub;
+        const int x1 = x0 + p->gpx * p->nsub < m ? x0 + p->gpx * p->nsub : m;
+        int P = 0;
+        for (int x = x0; x < x1; x++) {
+            const int q = (taps_bound(p->method, n, m, x) + 1) / 2;
+            if (q > P) P = q;
+        }
+        bytes += (size_t)isa_vbytes(p->isa) * (1 + (size_t)P);
+    }
+    return bytes;
+}
+
+/* 1 when group a (already built) has the block that group hg (header filled, block not yet)
+   needs: the same pixels' offsets from their sub-window's base, counts and weights. */
+static int same_block(const resize_params *p, const int32_t *xb, const int16_t *xw,
+                      const hgroup *a, const hgroup *hg)
+{
+    if ((a->flags & G_SCALAR) || a->nx != hg->nx || a->P != hg->P) return 0;
+    for (int i = 0; i < hg->nx; i++) {
+        const int sub = i / p->gpx, x = hg->x0 + i, y = a->x0 + i;
+        if (xb[2 * x] - hg->base[sub] != xb[2 * y] - a->base[sub] || xb[2 * x + 1] != xb[2 * y + 1] ||
+            memcmp(xw + (size_t)x * p->kx, xw + (size_t)y * p->kx,
+                   (size_t)xb[2 * x + 1] * sizeof(*xw)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Group headers (32 bytes each) come first, then the blocks of byte permutation + weights, which
+   groups share when they are equal (at a regular scale nearly all are: the block stays in L1). */
+#define BLOCK_RECENT 16
+static void build_groups(const resize_params *p, int c, int n, int m, const int32_t *xb,
+                         const int16_t *xw, uint8_t *out)
+{
+    const int sb = isa_subbytes(p->isa), vb = isa_vbytes(p->isa), lanes = isa_lanes(p->isa);
+    const int64_t rowbytes = (int64_t)n * c;
+    const size_t blocks = (size_t)p->ngroups * sizeof(hgroup);
+    size_t used = 0;                     /* bytes of blocks written */
+    size_t rblk[BLOCK_RECENT];           /* recent distinct blocks: offset, size */
+    size_t rsize[BLOCK_RECENT];
+    int nr = 0, rnext = 0;
+    for (int g = 0; g < p->ngroups; g++) {
+        hgroup *hg = (hgroup *)(void *)(out + (size_t)g * sizeof(hgroup));
+        memset(hg, 0, sizeof *hg);
+        const int x0 = g * p->gpx * p->nsub;
+        int nx = m - x0;
+        if (nx > p->gpx * p->nsub) nx = p->gpx * p->nsub;
+        hg->x0 = x0;
+        hg->nx = nx;
+        int P = 0;
+        for (int x = x0; x < x0 + nx; x++) {
+            const int q = (xb[2 * x + 1] + 1) / 2;
+            if (q > P) P = q;
+        }
+        hg->P = P;
+        for (int sub = 0; sub < p->nsub; sub++) { /* header: bases, flags */
+            const int sx0 = x0 + sub * p->gpx;
+            int snx = x0 + nx - sx0;
+            if (snx > p->gpx) snx = p->gpx;
+            if (snx < 0) snx = 0;
+            const int base = snx > 0 ? xb[2 * sx0] : hg->base[0];
+            hg->base[sub] = base;
+            if (sub == 1) hg->npx1 = snx;
+            if (((int64_t)base + 2 * (int64_t)(P - 1)) * c + sb > rowbytes) hg->flags |= G_TAIL;
+            for (int x = sx0; x < sx0 + snx; x++) {
+                const int off = xb[2 * x] - base;
+                if (off < 0 || (off + 2) * c > sb) hg->flags = G_SCALAR;
+            }
+        }
+        if (hg->flags & G_SCALAR) {
+            hg->flags = G_SCALAR; /* no block */
+            continue;
+        }
+        /* the previous groups first: a regular scale repeats every group or two */
+        int prev = 0;
+        for (int back = 1; back <= 2 && !prev && g >= back; back++) {
+            const hgroup *a = (const hgroup *)(const void *)(out + (size_t)(g - back) * sizeof(hgroup));
+            if (same_block(p, xb, xw, a, hg)) {
+                hg->blk = a->blk;
+                prev = 1;
+            }
+        }
+        if (prev) continue;
+        const size_t bsize = (size_t)vb * (1 + (size_t)P);
+        uint8_t *idx = out + blocks + used;
+        int16_t *wv = (int16_t *)(void *)(idx + vb);
+        memset(idx, 0, bsize);
+        for (int sub = 0; sub < p->nsub; sub++) {
+            const int sx0 = x0 + sub * p->gpx, base = hg->base[sub];
+            const int snx = sub == 0 ? (nx < p->gpx ? nx : p->gpx) : hg->npx1;
+            for (int e = 0; e < 2 * lanes; e++) /* unused lanes: AVX2 zeroes them (0x80) */
+                idx[sub * sb + 2 * e] = idx[sub * sb + 2 * e + 1] = p->isa == ISA_AVX2 ? 0x80 : 0;
+            for (int i = 0; i < snx; i++) {
+                const int x = sx0 + i, off = xb[2 * x] - base, cnt = xb[2 * x + 1];
+                for (int k = 0; k < c; k++) {
+                    const int lane = i * c + k, e0 = sub * 2 * lanes + 2 * lane;
+                    for (int e = 0; e < 2; e++) {
+                        idx[sub * sb + 2 * (2 * lane + e)] = (uint8_t)((off + e) * c + k);
+                        for (int t = 0; t < P; t++)
+                            wv[(size_t)t * (vb / 2) + e0 + e] =
+                                2 * t + e < cnt ? xw[(size_t)x * p->kx + 2 * t + e] : 0;
+                    }
+                }
+            }
+        }
+        int hit = -1;
+        for (int r = 0; r < nr && hit < 0; r++)
+            if (rsize[r] == bsize && !memcmp(out + blocks + rblk[r], idx, bsize)) hit = r;
+        if (hit >= 0) {
+            hg->blk = (int32_t)(blocks + rblk[hit]);
+            continue;
+        }
+        hg->blk = (int32_t)(blocks + used);
+        rblk[rnext] = used;
+        rsize[rnext] = bsize;
+        rnext = (rnext + 1) % BLOCK_RECENT;
+        if (nr < BLOCK_RECENT) nr++;
+        used += bsize;
     }
 }
 
@@ -181,6 +420,9 @@ static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
               (int16_t *)(void *)(base + p->xw), scratch);
     axis_taps(p->method, H, th, p->ky, (int32_t *)(void *)(base + p->yb),
               (int16_t *)(void *)(base + p->yw), scratch);
+    if (p->ngroups)
+        build_groups(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
+                     (const int16_t *)(const void *)(base + p->xw), base + p->xg);
 }
 
 /* ---- stage 2: the resampling itself ------------------------------------------------------- */
@@ -215,6 +457,235 @@ static void hpass_any(const uint8_t *in, int tw, const int32_t *xb, const int16_
     }
 }
 
+/* Vertical pass of one output row, scalar: rows[j] the cnt ring rows, w their weights. */
+static void vpass_scalar(const int16_t *const *rows, const int16_t *w, int cnt, size_t n,
+                         uint8_t *out)
+{
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+        const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+        int32_t acc[CHUNK];
+        for (size_t i = 0; i < len; i++) acc[i] = 1 << (WBITS + HBITS - 1);
+        for (int j = 0; j < cnt; j++) {
+            const int16_t *row = rows[j] + i0;
+            const int32_t wj = w[j];
+            for (size_t i = 0; i < len; i++) acc[i] += wj * row[i];
+        }
+        for (size_t i = 0; i < len; i++) {
+            int32_t v = acc[i] < 0 ? 0 : acc[i] >> (WBITS + HBITS);
+            out[i0 + i] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define RZ_HAVE_X86 1
+
+/* Horizontal pass of output pixels [x0, x0 + nx) of one row, scalar. */
+static void hpass_range(const uint8_t *in, int x0, int nx, const int32_t *xb, const int16_t *xw,
+                        int kx, int16_t *h, int c)
+{
+    hpass_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * kx, kx, h + (size_t)x0 * c, c);
+}
+
+/* Columns [i, n) of the vertical pass, one at a time (the SIMD loops' remainder). */
+static void vpass_cols(const int16_t *const *rows, const int16_t *w, int cnt, size_t i, size_t n,
+                       uint8_t *out)
+{
+    for (; i < n; i++) {
+        int32_t acc = 1 << (WBITS + HBITS - 1);
+        for (int j = 0; j < cnt; j++) acc += (int32_t)w[j] * rows[j][i];
+        int32_t v = acc < 0 ? 0 : acc >> (WBITS + HBITS);
+        out[i] = (uint8_t)(v > 255 ? 255 : v);
+    }
+}
+
+
+/* The SIMD loops: the same integer sums as hpass / vpass_scalar in another order (exact, no
+   overflow: |sums| < 2^31), so the same bytes. */
+
+__attribute__((target("avx2"))) static void
+hpass_avx2(const uint8_t *in, const resize_params *p, const uint8_t *groups, const int32_t *xb,
+           const int16_t *xw, int16_t *h, int c, int n)
+{
+    const size_t rowbytes = (size_t)n * c, step = 2 * (size_t)c;
+    const __m256i rnd = _mm256_set1_epi32(1 << (WBITS - HBITS - 1)), zero = _mm256_setzero_si256(),
+                  top = _mm256_set1_epi32(255 << HBITS);
+    for (int g = 0; g < p->ngroups; g++) {
+        const hgroup *hg = (const hgroup *)(const void *)(groups + (size_t)g * sizeof(hgroup));
+        if (hg->flags & G_SCALAR) {
+            hpass_range(in, hg->x0, hg->nx, xb, xw, p->kx, h, c);
+            continue;
+        }
+        const __m256i idx = _mm256_loadu_si256((const void *)(groups + hg->blk));
+        const uint8_t *wv = groups + hg->blk + 32;
+        const size_t o0 = (size_t)hg->base[0] * c, o1 = (size_t)hg->base[1] * c;
+        __m256i acc = zero;
+        if (!(hg->flags & G_TAIL)) {
+            const uint8_t *s0 = in + o0, *s1 = in + o1;
+            for (int t = 0; t < hg->P; t++) {
+                __m256i d = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128((const void *)(s0 + t * step))),
+                    _mm_loadu_si128((const void *)(s1 + t * step)), 1);
+                d = _mm256_shuffle_epi8(d, idx);
+                acc = _mm256_add_epi32(
+                    acc, _mm256_madd_epi16(d, _mm256_loadu_si256((const void *)(wv + 32 * t))));
+            }
+        } else {
+            for (int t = 0; t < hg->P; t++) {
+                uint8_t tmp[32] = {0};
+                const size_t a = o0 + t * step, b = o1 + t * step;
+                if (a < rowbytes) memcpy(tmp, in + a, rowbytes - a < 16 ? rowbytes - a : 16);
+                if (b < rowbytes) memcpy(tmp + 16, in + b, rowbytes - b < 16 ? rowbytes - b : 16);
+                __m256i d = _mm256_shuffle_epi8(_mm256_loadu_si256((const void *)tmp), idx);
+                acc = _mm256_add_epi32(
+                    acc, _mm256_madd_epi16(d, _mm256_loadu_si256((const void *)(wv + 32 * t))));
+            }
+        }
+        __m256i v = _mm256_srai_epi32(_mm256_add_epi32(acc, rnd), WBITS - HBITS);
+        v = _mm256_min_epi32(_mm256_max_epi32(v, zero), top);
+        v = _mm256_packs_epi32(v, v);
+        /* 4 values per sub-window; the extra lanes land where the next store or the ring row's
+           slack is */
+        _mm_storel_epi64((void *)(h + (size_t)hg->x0 * c), _mm256_castsi256_si128(v));
+        if (hg->npx1)
+            _mm_storel_epi64((void *)(h + (size_t)(hg->x0 + p->gpx) * c),
+                             _mm256_extracti128_si256(v, 1));
+    }
+}
+
+/* The P steps of a group that reads inside the row. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) __m512i
+steps512(const uint8_t *s0, size_t step, const uint8_t *wv, __m512i idx, const int P)
+{
+    const __mmask64 even = 0x5555555555555555ULL;
+    __m512i acc = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int t = 0; t < P; t++) {
+        __m512i d = _mm512_maskz_permutexvar_epi8(
+            even, idx, _mm512_loadu_si512((const void *)(s0 + t * step)));
+        acc = _mm512_add_epi32(acc,
+                               _mm512_madd_epi16(d, _mm512_loadu_si512((const void *)(wv + 64 * t))));
+    }
+    return acc;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+hpass_avx512(const uint8_t *in, const resize_params *p, const uint8_t *groups, const int32_t *xb,
+             const int16_t *xw, int16_t *h, int c, int n)
+{
+    const size_t rowbytes = (size_t)n * c, step = 2 * (size_t)c;
+    const __mmask64 even = 0x5555555555555555ULL;
+    const __m512i rnd = _mm512_set1_epi32(1 << (WBITS - HBITS - 1)), zero = _mm512_setzero_si512(),
+                  top = _mm512_set1_epi32(255 << HBITS);
+    for (int g = 0; g < p->ngroups; g++) {
+        const hgroup *hg = (const hgroup *)(const void *)(groups + (size_t)g * sizeof(hgroup));
+        if (hg->flags & G_SCALAR) {
+            hpass_range(in, hg->x0, hg->nx, xb, xw, p->kx, h, c);
+            continue;
+        }
+        const __m512i idx = _mm512_loadu_si512((const void *)(groups + hg->blk));
+        const uint8_t *wv = groups + hg->blk + 64;
+        const size_t o0 = (size_t)hg->base[0] * c;
+        __m512i acc = zero;
+        if (!(hg->flags & G_TAIL)) {
+            const uint8_t *s0 = in + o0;
+            switch (hg->P) { /* unrolled for the usual window lengths */
+            case 1: acc = steps512(s0, step, wv, idx, 1); break;
+            case 2: acc = steps512(s0, step, wv, idx, 2); break;
+            case 3: acc = steps512(s0, step, wv, idx, 3); break;
+            case 4: acc = steps512(s0, step, wv, idx, 4); break;
+            case 5: acc = steps512(s0, step, wv, idx, 5); break;
+            case 6: acc = steps512(s0, step, wv, idx, 6); break;
+            case 7: acc = steps512(s0, step, wv, idx, 7); break;
+            case 8: acc = steps512(s0, step, wv, idx, 8); break;
+            default: acc = steps512(s0, step, wv, idx, hg->P); break;
+            }
+        } else {
+            for (int t = 0; t < hg->P; t++) {
+                const size_t a = o0 + t * step;
+                __m512i raw = zero;
+                if (a < rowbytes) {
+                    const size_t left = rowbytes - a;
+                    const __mmask64 m = left >= 64 ? ~0ULL : (1ULL << left) - 1;
+                    raw = _mm512_maskz_loadu_epi8(m, in + a);
+                }
+                __m512i d = _mm512_maskz_permutexvar_epi8(even, idx, raw);
+                acc = _mm512_add_epi32(
+                    acc, _mm512_madd_epi16(d, _mm512_loadu_si512((const void *)(wv + 64 * t))));
+            }
+        }
+        __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, rnd), WBITS - HBITS);
+        v = _mm512_min_epi32(_mm512_max_epi32(v, zero), top);
+        /* 16 values; those past the group land where the next store or the slack is */
+        _mm256_storeu_si256((void *)(h + (size_t)hg->x0 * c), _mm512_cvtepi32_epi16(v));
+    }
+}
+
+/* Vertical pass: pairs of ring rows interleaved as 16-bit pairs, multiplied by (w_j, w_j+1) and
+   summed into int32 lanes; wp[t] packs w_2t (low half) and w_2t+1 (high half). */
+__attribute__((target("avx2"))) static void vpass_avx2(const int16_t *const *rows,
+                                                       const int32_t *wp, const int16_t *w,
+                                                       int cnt, size_t n, uint8_t *out)
+{
+    const int np = (cnt + 1) / 2;
+    const __m256i bias = _mm256_set1_epi32(1 << (WBITS + HBITS - 1));
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        for (int t = 0; t < np; t++) {
+            const int16_t *ra = rows[2 * t] + i, *rb = rows[2 * t + 1] + i;
+            const __m256i wt = _mm256_set1_epi32(wp[t]);
+            const __m256i x0 = _mm256_loadu_si256((const void *)ra),
+                          y0 = _mm256_loadu_si256((const void *)rb),
+                          x1 = _mm256_loadu_si256((const void *)(ra + 16)),
+                          y1 = _mm256_loadu_si256((const void *)(rb + 16));
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, y0), wt));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, y0), wt));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_unpacklo_epi16(x1, y1), wt));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_unpackhi_epi16(x1, y1), wt));
+        }
+        const int sh = WBITS + HBITS;
+        __m256i p0 = _mm256_packs_epi32(_mm256_srai_epi32(a0, sh), _mm256_srai_epi32(a1, sh));
+        __m256i p1 = _mm256_packs_epi32(_mm256_srai_epi32(a2, sh), _mm256_srai_epi32(a3, sh));
+        __m256i b = _mm256_permute4x64_epi64(_mm256_packus_epi16(p0, p1), 0xD8);
+        _mm256_storeu_si256((void *)(out + i), b);
+    }
+    vpass_cols(rows, w, cnt, i, n, out);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void
+vpass_avx512(const int16_t *const *rows, const int32_t *wp, const int16_t *w, int cnt, size_t n,
+             uint8_t *out)
+{
+    const int np = (cnt + 1) / 2;
+    const __m512i bias = _mm512_set1_epi32(1 << (WBITS + HBITS - 1));
+    const __m512i perm = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        for (int t = 0; t < np; t++) {
+            const int16_t *ra = rows[2 * t] + i, *rb = rows[2 * t + 1] + i;
+            const __m512i wt = _mm512_set1_epi32(wp[t]);
+            const __m512i x0 = _mm512_loadu_si512((const void *)ra),
+                          y0 = _mm512_loadu_si512((const void *)rb),
+                          x1 = _mm512_loadu_si512((const void *)(ra + 32)),
+                          y1 = _mm512_loadu_si512((const void *)(rb + 32));
+            a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_unpacklo_epi16(x0, y0), wt));
+            a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_unpackhi_epi16(x0, y0), wt));
+            a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(_mm512_unpacklo_epi16(x1, y1), wt));
+            a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(_mm512_unpackhi_epi16(x1, y1), wt));
+        }
+        const int sh = WBITS + HBITS;
+        __m512i p0 = _mm512_packs_epi32(_mm512_srai_epi32(a0, sh), _mm512_srai_epi32(a1, sh));
+        __m512i p1 = _mm512_packs_epi32(_mm512_srai_epi32(a2, sh), _mm512_srai_epi32(a3, sh));
+        __m512i b = _mm512_permutexvar_epi64(perm, _mm512_packus_epi16(p0, p1));
+        _mm512_storeu_si512((void *)(out + i), b);
+    }
+    vpass_cols(rows, w, cnt, i, n, out);
+}
+#endif
+
 static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -224,34 +695,57 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
     const int16_t *xw = (const int16_t *)(const void *)(base + p->xw);
     const int32_t *yb = (const int32_t *)(const void *)(base + p->yb);
     const int16_t *yw = (const int16_t *)(const void *)(base + p->yw);
-    const int c = s->src.channels, tw = s->dst.width, R = p->ring;
+    const int c = s->src.channels, tw = s->dst.width, W = s->src.width, R = p->ring;
     const size_t n = (size_t)tw * c;
     uint8_t *ring = scratch;
+    const int16_t **rows = (const int16_t **)(void *)(ring + p->hstride * (size_t)R);
+    int32_t *wp = (int32_t *)(void *)((uint8_t *)rows + align64((size_t)(p->ky + 1) * sizeof(*rows)));
     int hi = -1; /* ring holds the filtered input rows [hi - R, hi) that were computed */
     for (int y = y0; y < y1; y++) {
         const int j0 = yb[2 * y], cnt = yb[2 * y + 1];
         int from = hi < j0 ? j0 : hi;
-        for (int j = from; j < j0 + cnt; j++)
-            hpass_any(pp_row(&s->src, j), tw, xb, xw, p->kx,
-                      (int16_t *)(void *)(ring + (size_t)(j % R) * p->hstride), c);
+        for (int j = from; j < j0 + cnt; j++) {
+            const uint8_t *in = pp_row(&s->src, j);
+            int16_t *h = (int16_t *)(void *)(ring + (size_t)(j % R) * p->hstride);
+            if (W == tw) { /* unchanged width: weight 1, exactly in << HBITS */
+                for (size_t i = 0; i < n; i++) h[i] = (int16_t)(in[i] << HBITS);
+                continue;
+            }
+#ifdef RZ_HAVE_X86
+            if (p->isa == ISA_AVX512) {
+                hpass_avx512(in, p, base + p->xg, xb, xw, h, c, W);
+                continue;
+            }
+            if (p->isa == ISA_AVX2) {
+                hpass_avx2(in, p, base + p->xg, xb, xw, h, c, W);
+                continue;
+            }
+#endif
+            hpass_any(in, tw, xb, xw, p->kx, h, c);
+        }
         if (j0 + cnt > hi) hi = j0 + cnt;
         const int16_t *w = yw + (size_t)y * p->ky;
-        uint8_t *out = pp_row(&s->dst, y);
-        for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-            const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-            int32_t acc[CHUNK];
-            for (size_t i = 0; i < len; i++) acc[i] = 1 << (WBITS + HBITS - 1);
-            for (int j = 0; j < cnt; j++) {
-                const uint8_t *slot = ring + (size_t)((j0 + j) % R) * p->hstride;
-                const int16_t *row = (const int16_t *)(const void *)slot + i0;
-                const int32_t wj = w[j];
-                for (size_t i = 0; i < len; i++) acc[i] += wj * row[i];
-            }
-            for (size_t i = 0; i < len; i++) {
-                int32_t v = acc[i] < 0 ? 0 : acc[i] >> (WBITS + HBITS);
-                out[i0 + i] = (uint8_t)(v > 255 ? 255 : v);
-            }
+        int slot = j0 % R;
+        for (int j = 0; j < cnt; j++) {
+            rows[j] = (const int16_t *)(const void *)(ring + (size_t)slot * p->hstride);
+            if (++slot == R) slot = 0;
         }
+        rows[cnt] = rows[cnt - 1]; /* partner of an odd last tap, weight 0 */
+        for (int t = 0; t < (cnt + 1) / 2; t++)
+            wp[t] = (int32_t)((uint32_t)(uint16_t)w[2 * t] |
+                              (2 * t + 1 < cnt ? (uint32_t)(uint16_t)w[2 * t + 1] << 16 : 0));
+        uint8_t *out = pp_row(&s->dst, y);
+#ifdef RZ_HAVE_X86
+        if (p->isa == ISA_AVX512) {
+            vpass_avx512(rows, wp, w, cnt, n, out);
+            continue;
+        }
+        if (p->isa == ISA_AVX2) {
+            vpass_avx2(rows, wp, w, cnt, n, out);
+            continue;
+        }
+#endif
+        vpass_scalar(rows, w, cnt, n, out);
     }
 }
 
@@ -331,6 +825,26 @@ static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw,
     return PP_OK;
 }
 
+/* The loops stage 2 runs: the widest this CPU has, or a narrower one named by the environment
+   variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512 (a test hook: every choice gives the same bytes). */
+static int pick_isa(void)
+{
+    int isa = ISA_SCALAR;
+#ifdef RZ_HAVE_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) isa = ISA_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vbmi"))
+        isa = ISA_AVX512;
+#endif
+    const char *e = getenv("PIXPOOL_RESIZE_ISA");
+    if (e) {
+        const int want = !strcmp(e, "scalar") ? ISA_SCALAR : !strcmp(e, "avx2") ? ISA_AVX2 : isa;
+        if (want < isa) isa = want;
+    }
+    return isa;
+}
+
 static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                              size_t errlen)
 {
@@ -352,26 +866,35 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.kx = window_of(rp.method, in->width, (int)tw);
         rp.ky = window_of(rp.method, in->height, (int)th);
         rp.ring = rp.ky;
-        rp.hstride = align64((size_t)tw * in->channels * sizeof(int16_t));
+        rp.hstride = align64((size_t)tw * in->channels * sizeof(int16_t) + 32);
         rp.xb = 0;
         rp.xw = align64((size_t)tw * 8);
         rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(int16_t));
         rp.yw = rp.yb + align64((size_t)th * 8);
-        plan->partial_bytes = rp.yw + align64((size_t)th * rp.ky * sizeof(int16_t));
+        rp.xg = rp.yw + align64((size_t)th * rp.ky * sizeof(int16_t));
+        rp.isa = pick_isa();
+        if (rp.isa != ISA_SCALAR && in->width != (int)tw) {
+            rp.gpx = group_pixels(rp.isa, in->channels, in->width, (int)tw);
+            rp.nsub = rp.isa == ISA_AVX512 ? 1 : 2;
+            rp.ngroups = (int)((tw + rp.gpx * rp.nsub - 1) / (rp.gpx * rp.nsub));
+        }
+        plan->partial_bytes = rp.xg + groups_bytes(&rp, in->width, (int)tw);
     }
 
     pp_stage_tmpl *t = pp_plan_add_stage(plan, tables_kernel, PP_BUF_IN, PP_BUF_OUT);
     t->rows = 1;
     t->serial = 1;
     t->scratch_bytes =
-        rp.method == M_NEAREST ? 0 : (size_t)(rp.kx > rp.ky ? rp.kx : rp.ky) * sizeof(double);
+        rp.method == M_NEAREST ? 0 : taps_scratch(rp.kx > rp.ky ? rp.kx : rp.ky) * sizeof(double);
     memcpy(t->params, &rp, sizeof rp);
 
     t = pp_plan_add_stage(plan, rp.method == M_NEAREST ? nearest_kernel : resample_kernel,
                           PP_BUF_IN, PP_BUF_OUT);
     memcpy(t->params, &rp, sizeof rp);
     if (rp.method != M_NEAREST) {
-        t->scratch_bytes = rp.hstride * (size_t)rp.ring;
+        t->scratch_bytes = rp.hstride * (size_t)rp.ring /* ring */
+                           + align64((size_t)(rp.ky + 1) * sizeof(int16_t *)) /* its rows */
+                           + align64((size_t)(rp.ky + 1) / 2 * sizeof(int32_t)); /* weight pairs */
         t->min_band_rows = 16;
     }
     return PP_OK;
