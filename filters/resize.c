@@ -59,6 +59,11 @@
 #include <string.h>
 
 #define MAX_SIDE 65535
+/* The SIMD horizontal passes prefetch the input this many bytes ahead of the group they work
+   on: the hardware prefetchers stop at 4 KiB page boundaries, and the fork backend's shared
+   memory has no huge pages (14 MP, 50% lanczos3, one thread: serial 12.9 -> 11.6 ms, fork 14.3
+   -> 12.3 ms). Prefetching past the end of a row or image is harmless (no fault). */
+#define PREFETCH_AHEAD 1536
 #define MAX_PIXELS ((int64_t)1 << 31)
 #define WBITS 14 /* weight precision */
 #define HBITS 7  /* fractional bits of the intermediate */
@@ -521,6 +526,7 @@ hpass_avx2(const uint8_t *in, const resize_params *p, const uint8_t *groups, con
         const uint8_t *wv = groups + hg->blk + 32;
         const size_t o0 = (size_t)hg->base[0] * c, o1 = (size_t)hg->base[1] * c;
         __m256i acc = zero;
+        _mm_prefetch((const char *)(in + o0 + PREFETCH_AHEAD), _MM_HINT_T0);
         if (!(hg->flags & G_TAIL)) {
             const uint8_t *s0 = in + o0, *s1 = in + o1;
             for (int t = 0; t < hg->P; t++) {
@@ -588,6 +594,7 @@ hpass_avx512(const uint8_t *in, const resize_params *p, const uint8_t *groups, c
         const uint8_t *wv = groups + hg->blk + 64;
         const size_t o0 = (size_t)hg->base[0] * c;
         __m512i acc = zero;
+        _mm_prefetch((const char *)(in + o0 + PREFETCH_AHEAD), _MM_HINT_T0);
         if (!(hg->flags & G_TAIL)) {
             const uint8_t *s0 = in + o0;
             switch (hg->P) { /* unrolled for the usual window lengths */
