@@ -369,6 +369,10 @@ PP_CLONES static void box_kernel_small(const pp_stage *s, int y0, int y1, void *
     }
     const uint16_t m = p->m, sh = p->sh, half = p->half;
     for (int y = y0; y < y1; y++) {
+        if (y + 1 < y1) { /* the next row's new input row and output row */
+            pp_prefetch(pp_row(&s->src, pp_clampi(y + 1 + r, 0, h - 1)), n, false);
+            pp_prefetch(pp_row(&s->dst, y + 1), n, true);
+        }
         if (y > y0) {
             const uint8_t *add = pp_row(&s->src, pp_clampi(y + r, 0, h - 1));
             const uint8_t *sub = pp_row(&s->src, pp_clampi(y - r - 1, 0, h - 1));

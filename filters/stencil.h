@@ -17,6 +17,19 @@ static inline int pp_clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi
 
 static inline size_t pp_align_up(size_t n) { return (n + PP_ALIGN - 1) & ~(size_t)(PP_ALIGN - 1); }
 
+/* Prefetches n bytes from p into the cache (for reading, or for writing with `write`), one
+   request per 64-byte line. Kernels that stream rows call it one row ahead: the hardware
+   prefetchers stop at each 4 KiB page, and the fork backend's shared memory has no huge pages
+   on most kernels (transparent huge pages for shmem are off by default). */
+static inline void pp_prefetch(const void *p, size_t n, bool write)
+{
+    const char *b = p;
+    if (write)
+        for (size_t i = 0; i < n; i += 64) __builtin_prefetch(b + i, 1, 3);
+    else
+        for (size_t i = 0; i < n; i += 64) __builtin_prefetch(b + i, 0, 3);
+}
+
 /* Bytes of one padded row of a w x c image with r pixels of border each side. */
 static inline size_t pp_padded_stride(int w, int c, int r)
 {
