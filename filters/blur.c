@@ -248,6 +248,8 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     for (int y = y0; y < y1; y++) {
         int yn = y + r;
         pp_pad_row(&s->src, yn, r, pad);
+        if (yn + 1 < s->src.height) pp_prefetch(pp_row(&s->src, yn + 1), n, false);
+        pp_prefetch_out(&s->dst, y + 1);
         hrow(pad, n, r, c, p->w, ring + (size_t)((yn - y0 + r) % nr) * hstride);
         uint8_t *out = pp_row(&s->dst, y);
         uint8_t *dstrow = p->unsharp ? blur : out;
@@ -371,7 +373,7 @@ PP_CLONES static void box_kernel_small(const pp_stage *s, int y0, int y1, void *
     for (int y = y0; y < y1; y++) {
         if (y + 1 < y1) { /* the next row's new input row and output row */
             pp_prefetch(pp_row(&s->src, pp_clampi(y + 1 + r, 0, h - 1)), n, false);
-            pp_prefetch(pp_row(&s->dst, y + 1), n, true);
+            pp_prefetch_out(&s->dst, y + 1);
         }
         if (y > y0) {
             const uint8_t *add = pp_row(&s->src, pp_clampi(y + r, 0, h - 1));

@@ -95,6 +95,7 @@ static void median_net_kernel(const pp_stage *s, int y0, int y1, void *scratch)
     const uint8_t *rows[5];
     for (int y = y0; y < y1; y++) {
         pp_ring_advance(&g, y);
+        pp_prefetch_out(&s->dst, y + 1);
         for (int i = 0; i < k; i++) rows[i] = pp_ring_row(&g, y, i - r);
         uint8_t *out = pp_row(&s->dst, y);
         size_t i = vec ? vec(rows, c, n, out) : 0;
@@ -120,6 +121,7 @@ static void median_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     const uint8_t *rows[2 * 100 + 1];
     for (int y = y0; y < y1; y++) {
         pp_ring_advance(&g, y);
+        pp_prefetch_out(&s->dst, y + 1);
         for (int i = 0; i < k; i++) rows[i] = pp_ring_row(&g, y, i - r);
         uint8_t *out = pp_row(&s->dst, y);
         for (int ch = 0; ch < c; ch++) {
@@ -179,6 +181,7 @@ static void minmax_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     uint8_t *col = (uint8_t *)scratch + pp_ring_bytes(w, c, r);
     for (int y = y0; y < y1; y++) {
         pp_ring_advance(&g, y);
+        pp_prefetch_out(&s->dst, y + 1);
         const uint8_t *r0 = pp_ring_row(&g, y, -r);
         for (size_t i = 0; i < pn; i++) col[i] = r0[i];
         for (int i = 1; i < k; i++) {

@@ -80,6 +80,14 @@ static inline void pp_ring_advance(pp_ring *g, int y)
 {
     int yy = y + g->r;
     pp_pad_row(g->src, yy, g->r, g->buf + (size_t)((yy - g->base + g->r) % g->n) * g->pstride);
+    if (yy + 1 < g->src->height) /* the row the next call pads, while this row is computed */
+        pp_prefetch(pp_row(g->src, yy + 1), (size_t)g->src->width * (size_t)g->src->channels, false);
+}
+
+/* Prefetches output row y of dst for writing, when it exists (call it for the next row). */
+static inline void pp_prefetch_out(const pp_view *dst, int y)
+{
+    if (y < dst->height) pp_prefetch(pp_row(dst, y), (size_t)dst->width * (size_t)dst->channels, true);
 }
 
 /* Padded row y+dy (dy in -r..r) for the current output row y. */
