@@ -130,6 +130,40 @@ def goal_table(order, result, groups, med, threads):
     return out
 
 
+def times_table(order, result, status, threads):
+    """Every tool's kernel time in ms at each thread count, side by side."""
+    cols = []
+    for tool, title in TOOLS:
+        for t in threads:
+            if tool == 'pixpool-fork' and t == 1:
+                continue
+            name = title.replace(' CLI', '')
+            if tool == 'pixpool' and t > 1:
+                name = 'pixpool openmp'
+            cols.append((tool, t, f'{name} {t}'))
+
+    def cell(wl, tool, t):
+        v = result.get((wl, tool, t))
+        if v is None:
+            st = status.get((wl, tool), '')
+            return 'n/a' if st.startswith('n/a') or not st else 'failed'
+        ms, _, flag, _, tiny = v
+        if tiny:
+            return 'noise'
+        return (f'{ms:.1f}' if ms >= 10 else f'{ms:.2f}') + (' †' if flag else '')
+
+    out = ['Kernel times in ms, every tool at each thread count (pixpool at 1 thread is its serial '
+           'backend; "noise": a CLI kernel below the noise of its no-op run; † rounds differ '
+           'by more than 15%):',
+           '',
+           '| workload | ' + ' | '.join(c[2] for c in cols) + ' |',
+           '|---|' + '---:|' * len(cols)]
+    for wl in order:
+        out.append(f'| {wl} | ' + ' | '.join(cell(wl, tool, t) for tool, t, _ in cols) + ' |')
+    out.append('')
+    return out
+
+
 def table(path):
     rows = list(csv.DictReader(open(path, newline='')))
     order = OrderedDict()
@@ -197,6 +231,7 @@ def table(path):
         return text + (' †' if flag else '')
 
     out = goal_table(order, result, groups, med, threads)
+    out += times_table(order, result, status, threads)
     titles = [title for _, title in TOOLS]
     out.append('Kernel throughput, megapixels per second (in parentheses: the ratio to pixpool at '
                'the same thread count; > 1 means faster than pixpool). pixpool at 1 thread is '
