@@ -25,7 +25,7 @@
  * Counts are exact integers, so the result depends neither on the backend nor on the number of
  * workers; the fixed band height only sets how many slots there are.
  */
-#include "internal.h"
+#include "lut.h"
 
 #include <math.h>
 #include <string.h>
@@ -162,55 +162,6 @@ static void combine_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
 
 /* ---- stage 3: apply ----------------------------------------------------------------------- */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* n bytes of packed RGB (n a multiple of 3, starting with R) through the three tables
-   lut[0..767] with AVX-512 VBMI: each 64-byte chunk is looked up in all three tables (two
-   two-table byte permutes and a blend on the top bit each) and the results are merged by the
-   chunk's channel pattern, which repeats every three chunks (64 = 1 mod 3). With `stream`,
-   the bytes before out's first 64-byte boundary are done one by one and the rest is written
-   with streaming stores (see pp_stream_worth). */
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
-lut3_vbmi(const uint8_t *lut, const uint8_t *in, uint8_t *out, size_t n, bool stream)
-{
-    size_t i = 0;
-    if (stream)
-        for (; i < n && ((uintptr_t)(out + i) & 63); i++) out[i] = lut[256 * (i % 3) + in[i]];
-    __m512i tb[3][4];
-    for (int k = 0; k < 3; k++)
-        for (int q = 0; q < 4; q++) tb[k][q] = _mm512_loadu_si512(lut + 256 * k + 64 * q);
-    /* mask[ph][k]: the bytes of a chunk whose first byte is channel ph that hold channel k */
-    __mmask64 mask[3][3] = {{0}};
-    for (int ph = 0; ph < 3; ph++)
-        for (int j = 0; j < 64; j++) mask[ph][(ph + j) % 3] |= (__mmask64)1 << j;
-    int ph = (int)(i % 3);
-    for (; i + 64 <= n; i += 64) {
-        const __m512i v = _mm512_loadu_si512(in + i);
-        const __mmask64 top = _mm512_movepi8_mask(v);
-        __m512i r[3];
-        for (int k = 0; k < 3; k++)
-            r[k] = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(tb[k][0], v, tb[k][1]),
-                                          _mm512_permutex2var_epi8(tb[k][2], v, tb[k][3]));
-        __m512i res = _mm512_mask_blend_epi8(mask[ph][1], r[0], r[1]);
-        res = _mm512_mask_blend_epi8(mask[ph][2], res, r[2]);
-        if (stream)
-            _mm512_stream_si512((void *)(out + i), res);
-        else
-            _mm512_storeu_si512(out + i, res);
-        ph = ph == 2 ? 0 : ph + 1;
-    }
-    if (stream) _mm_sfence();
-    for (; i < n; i++) out[i] = lut[256 * (i % 3) + in[i]];
-}
-
-static bool have_vbmi(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
-}
-#endif
-
 static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -218,32 +169,17 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     const hist_params *p = PP_STAGE_PARAMS(hist_params, s);
     const uint8_t *lut = s->partials + p->lut_off;
     const int c = s->src.channels, w = s->src.width;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (c == 3 && have_vbmi()) {
-        const size_t n = 3 * (size_t)w;
-        if (s->src.stride == n && s->dst.stride == n) /* packed: the band is one run */
-            lut3_vbmi(lut, pp_row(&s->src, y0), pp_row(&s->dst, y0), n * (size_t)(y1 - y0),
-                      pp_stream_worth(&s->src, &s->dst));
-        else
-            for (int y = y0; y < y1; y++) lut3_vbmi(lut, pp_row(&s->src, y), pp_row(&s->dst, y), n, false);
+    if (c == 1 || c == 3) { /* no alpha: lut.h (one table, or one per channel) */
+        pp_lut_rows(s, y0, y1, lut, c);
         return;
     }
-#endif
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
-        if (c == 1) {
-            for (int x = 0; x < w; x++) out[x] = lut[in[x]];
-        } else if (c == 2) {
+        if (c == 2) {
             for (int x = 0; x < w; x++) {
                 out[2 * x] = lut[in[2 * x]];
                 out[2 * x + 1] = in[2 * x + 1];
-            }
-        } else if (c == 3) {
-            for (int x = 0; x < w; x++) {
-                out[3 * x] = lut[in[3 * x]];
-                out[3 * x + 1] = lut[256 + in[3 * x + 1]];
-                out[3 * x + 2] = lut[512 + in[3 * x + 2]];
             }
         } else {
             for (int x = 0; x < w; x++) {

@@ -17,7 +17,7 @@
  * kernel is one table look-up per channel; grayscale and sepia use exact integer arithmetic in
  * thousandths ((299 R + 587 G + 114 B + 500) / 1000 is exactly the rounded definition).
  */
-#include "internal.h"
+#include "lut.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,73 +27,26 @@ typedef struct lut_params {
     uint8_t lut[256];
 } lut_params;
 
-/* out[i] = lut[in[i]] over n bytes; the AVX-512 VBMI version looks 64 bytes up at once with two
-   two-table byte permutes (vpermi2b) and a blend on the top bit. */
-static void lut_bytes_scalar(const uint8_t *lut, const uint8_t *in, uint8_t *out, size_t n,
-                             bool stream)
-{
-    (void)stream;
-    for (size_t i = 0; i < n; i++) out[i] = lut[in[i]];
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
-lut_bytes_vbmi(const uint8_t *lut, const uint8_t *in, uint8_t *out, size_t n, bool stream)
-{
-    const __m512i t0 = _mm512_loadu_si512(lut), t1 = _mm512_loadu_si512(lut + 64);
-    const __m512i t2 = _mm512_loadu_si512(lut + 128), t3 = _mm512_loadu_si512(lut + 192);
-    size_t i = 0;
-    if (stream) { /* up to the first 64-byte boundary of out with ordinary stores */
-        const size_t head = (64 - ((uintptr_t)out & 63)) & 63;
-        lut_bytes_scalar(lut, in, out, i = head < n ? head : n, false);
-    }
-    for (; i + 64 <= n; i += 64) {
-        __m512i v = _mm512_loadu_si512(in + i);
-        __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
-        __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi);
-        if (stream)
-            _mm512_stream_si512((void *)(out + i), r);
-        else
-            _mm512_storeu_si512(out + i, r);
-    }
-    if (stream) _mm_sfence();
-    lut_bytes_scalar(lut, in + i, out + i, n - i, false);
-}
 #endif
 
-typedef void (*lut_fn)(const uint8_t *, const uint8_t *, uint8_t *, size_t, bool);
-
-static lut_fn pick_lut(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw"))
-        return lut_bytes_vbmi;
-#endif
-    return lut_bytes_scalar;
-}
-
+/* The table is applied by lut.h (packed bands as one run, VBMI, streaming stores). */
 static void lut_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     (void)scratch;
     const lut_params *p = PP_STAGE_PARAMS(lut_params, s);
     const int c = s->src.channels, w = s->src.width;
-    const size_t n = (size_t)w * (size_t)c;
-    const lut_fn lut = pick_lut();
-    if (!pp_has_alpha(c) && s->src.stride == n && s->dst.stride == n) {
-        /* packed rows: the band is one run of bytes */
-        lut(p->lut, pp_row(&s->src, y0), pp_row(&s->dst, y0), n * (size_t)(y1 - y0),
-            pp_stream_worth(&s->src, &s->dst));
+    if (!pp_has_alpha(c)) {
+        pp_lut_rows(s, y0, y1, p->lut, 1);
         return;
     }
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
-        lut(p->lut, in, out, n, false);
-        if (pp_has_alpha(c)) /* put alpha back */
-            for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1];
+        pp_lut_run(p->lut, 1, in, out, (size_t)w * (size_t)c, false);
+        for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
     }
 }
 
@@ -147,7 +100,8 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* RGB -> Y for n pixels with AVX-512 VBMI + VNNI, 64 pixels at a time (the pixels before the
-   first 64-byte boundary of out, when streaming, and the last ones through luma()). Same integers as luma()'s definition, computed as
+   first 64-byte boundary of out, when streaming, and the last ones through luma()). Same
+   integers as luma()'s definition, computed as
      S = 299 R + 587 G + 114 B + 500 (32-bit lanes: two vpdpwssd on 16-bit pairs (R,G), (B,0)),
      Y = floor(floor(S / 8) / 125)   (= floor(S / 1000); S / 8 <= 31937 fits 16 bits)
    where the division by 125 is mulhi(T, 33555) >> 6, exact for T <= 31937 (33555 / 2^22
@@ -189,32 +143,30 @@ gray3_avx512(const uint8_t *in, uint8_t *out, size_t n, bool stream)
     if (stream)
         for (; x < n && ((uintptr_t)(out + x) & 63); x++)
             out[x] = luma(in[3 * x], in[3 * x + 1], in[3 * x + 2]);
-    {
-        for (; x + 64 <= n; x += 64) {
-            const uint8_t *p = in + 3 * (size_t)x;
-            const __m512i v0 = _mm512_loadu_si512(p), v1 = _mm512_loadu_si512(p + 64),
-                          v2 = _mm512_loadu_si512(p + 128);
-            __m512i t[4];
-            for (int g = 0; g < 4; g++) {
-                const __m512i lo = g < 2 ? v0 : v1, hi = g < 2 ? v1 : v2;
-                const __m512i rg = _mm512_maskz_permutex2var_epi8(krg, lo, prg[g], hi);
-                const __m512i b = _mm512_maskz_permutex2var_epi8(kb, lo, pb[g], hi);
-                __m512i acc = _mm512_dpwssd_epi32(c500, rg, wrg);
-                acc = _mm512_dpwssd_epi32(acc, b, wb);
-                t[g] = _mm512_srli_epi32(acc, 3);
-            }
-            __m512i h0 = _mm512_packus_epi32(t[0], t[1]), h1 = _mm512_packus_epi32(t[2], t[3]);
-            h0 = _mm512_srli_epi16(_mm512_mulhi_epu16(h0, m125), 6);
-            h1 = _mm512_srli_epi16(_mm512_mulhi_epu16(h1, m125), 6);
-            const __m512i yv = _mm512_packus_epi16(h0, h1);
-            if (stream)
-                _mm512_stream_si512((void *)(out + x), _mm512_permutexvar_epi8(pout, yv));
-            else
-                _mm512_storeu_si512(out + x, _mm512_permutexvar_epi8(pout, yv));
+    for (; x + 64 <= n; x += 64) {
+        const uint8_t *p = in + 3 * (size_t)x;
+        const __m512i v0 = _mm512_loadu_si512(p), v1 = _mm512_loadu_si512(p + 64),
+                      v2 = _mm512_loadu_si512(p + 128);
+        __m512i t[4];
+        for (int g = 0; g < 4; g++) {
+            const __m512i lo = g < 2 ? v0 : v1, hi = g < 2 ? v1 : v2;
+            const __m512i rg = _mm512_maskz_permutex2var_epi8(krg, lo, prg[g], hi);
+            const __m512i b = _mm512_maskz_permutex2var_epi8(kb, lo, pb[g], hi);
+            __m512i acc = _mm512_dpwssd_epi32(c500, rg, wrg);
+            acc = _mm512_dpwssd_epi32(acc, b, wb);
+            t[g] = _mm512_srli_epi32(acc, 3);
         }
-        if (stream) _mm_sfence();
-        for (; x < n; x++) out[x] = luma(in[3 * x], in[3 * x + 1], in[3 * x + 2]);
+        __m512i h0 = _mm512_packus_epi32(t[0], t[1]), h1 = _mm512_packus_epi32(t[2], t[3]);
+        h0 = _mm512_srli_epi16(_mm512_mulhi_epu16(h0, m125), 6);
+        h1 = _mm512_srli_epi16(_mm512_mulhi_epu16(h1, m125), 6);
+        const __m512i yv = _mm512_packus_epi16(h0, h1);
+        if (stream)
+            _mm512_stream_si512((void *)(out + x), _mm512_permutexvar_epi8(pout, yv));
+        else
+            _mm512_storeu_si512(out + x, _mm512_permutexvar_epi8(pout, yv));
     }
+    if (stream) _mm_sfence();
+    for (; x < n; x++) out[x] = luma(in[3 * x], in[3 * x + 1], in[3 * x + 2]);
 }
 #endif
 
@@ -239,7 +191,7 @@ static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scrat
     const int c = s->src.channels, w = s->src.width;
     const gray3_fn fast3 = c == 3 ? pick_gray3() : NULL;
     if (fast3) {
-        if (s->src.stride == 3 * (size_t)w && s->dst.stride == (size_t)w) /* packed: one run */
+        if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
             fast3(pp_row(&s->src, y0), pp_row(&s->dst, y0), (size_t)w * (size_t)(y1 - y0),
                   pp_stream_worth(&s->src, &s->dst));
         else
@@ -250,8 +202,7 @@ static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scrat
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
         if (c == 3) {
-            for (int x = 0; x < w; x++)
-                out[x] = luma(in[3 * x], in[3 * x + 1], in[3 * x + 2]);
+            for (int x = 0; x < w; x++) out[x] = luma(in[3 * x], in[3 * x + 1], in[3 * x + 2]);
         } else if (c == 4) {
             for (int x = 0; x < w; x++) {
                 out[2 * x] = luma(in[4 * x], in[4 * x + 1], in[4 * x + 2]);

@@ -134,6 +134,13 @@ typedef struct pp_view {
 
 static inline uint8_t *pp_row(const pp_view *v, int y) { return v->data + (size_t)y * v->stride; }
 
+/* Whether the rows of v follow each other without a gap (as the pipeline allocates them), so a
+   band of rows is one run of bytes. */
+static inline bool pp_view_packed(const pp_view *v)
+{
+    return v->stride == (size_t)v->width * (size_t)v->channels;
+}
+
 /* Whether a kernel that reads `src` and writes each byte of `dst` once should write with
    non-temporal (streaming) stores: when input and output together exceed a typical last-level
    cache, the output would not stay cached for the next stage anyway, and streaming stores skip
