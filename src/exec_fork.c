@@ -272,43 +272,47 @@ static int claim_band(fork_slot *share, uint32_t g)
     }
 }
 
+/* Runs band `band` of the current stage and counts it done; the worker that completes the
+   stage (n bands) writes the eventfd. */
+static void run_band(struct fork_ctl *ctl, int idx, int band, uint32_t n, int evfd, void **sbuf,
+                     size_t *scap)
+{
+    fork_slot *me = &ctl->slots[idx];
+    atomic_store_explicit(&me->last_band, band, memory_order_relaxed);
+    atomic_store_explicit(&me->state, W_BUSY, memory_order_relaxed);
+    const pp_stage *st = &ctl->stage;
+    const int64_t br = ctl->band_rows;
+    const int64_t y0 = (int64_t)band * br;
+    const int64_t y1 = y0 + br < st->rows ? y0 + br : st->rows;
+    if (atomic_load_explicit(&ctl->fail_errno, memory_order_relaxed) == 0) {
+        void *scratch = worker_scratch(st->scratch_bytes, sbuf, scap);
+        if (scratch) {
+            st->kernel(st, (int)y0, (int)y1, band, scratch);
+        } else {
+            int32_t zero = 0;
+            if (atomic_compare_exchange_strong(&ctl->fail_errno, &zero, errno ? errno : ENOMEM))
+                atomic_store_explicit(&ctl->fail_worker, idx, memory_order_relaxed);
+        }
+    }
+    atomic_fetch_add_explicit(&me->bands, 1, memory_order_relaxed);
+    atomic_store_explicit(&me->state, W_IDLE, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&ctl->done, 1, memory_order_acq_rel) + 1 == n) notify(evfd);
+}
+
 /* Runs the bands of generation g that this worker can claim: its own share, then what is left
    of the others' (each share in turn, starting with the next worker's). */
 static void worker_generation(struct fork_ctl *ctl, int idx, uint32_t g, int evfd, void **sbuf,
                               size_t *scap)
 {
-    fork_slot *me = &ctl->slots[idx];
     uint64_t lim = atomic_load_explicit(&ctl->limit, memory_order_acquire);
     if ((uint32_t)(lim >> 32) != g) return; /* that stage is over: we are late */
     const uint32_t n = (uint32_t)lim;
     const int nw = ctl->nworkers;
-    atomic_store_explicit(&me->gen, g, memory_order_relaxed);
+    atomic_store_explicit(&ctl->slots[idx].gen, g, memory_order_relaxed);
     for (int k = 0; k < nw; k++) {
         fork_slot *share = &ctl->slots[(idx + k) % nw];
         int band;
-        while ((band = claim_band(share, g)) >= 0) {
-            atomic_store_explicit(&me->last_band, band, memory_order_relaxed);
-            atomic_store_explicit(&me->state, W_BUSY, memory_order_relaxed);
-            const pp_stage *st = &ctl->stage;
-            const int64_t br = ctl->band_rows;
-            const int64_t y0 = (int64_t)band * br;
-            const int64_t y1 = y0 + br < st->rows ? y0 + br : st->rows;
-            if (atomic_load_explicit(&ctl->fail_errno, memory_order_relaxed) == 0) {
-                void *scratch = worker_scratch(st->scratch_bytes, sbuf, scap);
-                if (scratch) {
-                    st->kernel(st, (int)y0, (int)y1, band, scratch);
-                } else {
-                    int32_t zero = 0;
-                    if (atomic_compare_exchange_strong(&ctl->fail_errno, &zero,
-                                                       errno ? errno : ENOMEM))
-                        atomic_store_explicit(&ctl->fail_worker, idx, memory_order_relaxed);
-                }
-            }
-            atomic_fetch_add_explicit(&me->bands, 1, memory_order_relaxed);
-            atomic_store_explicit(&me->state, W_IDLE, memory_order_relaxed);
-            if (atomic_fetch_add_explicit(&ctl->done, 1, memory_order_acq_rel) + 1 == n)
-                notify(evfd);
-        }
+        while ((band = claim_band(share, g)) >= 0) run_band(ctl, idx, band, n, evfd, sbuf, scap);
     }
 }
 
