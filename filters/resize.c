@@ -462,11 +462,12 @@ static void hpass_any(const uint8_t *in, int tw, const int32_t *xb, const int16_
     }
 }
 
-/* Vertical pass of one output row, scalar: rows[j] the cnt ring rows, w their weights. */
-static void vpass_scalar(const int16_t *const *rows, const int16_t *w, int cnt, size_t n,
-                         uint8_t *out)
+/* Vertical pass of columns [from, n) of one output row, scalar: rows[j] the cnt ring rows, w
+   their weights (also the SIMD loops' remainder). */
+static void vpass_scalar(const int16_t *const *rows, const int16_t *w, int cnt, size_t from,
+                         size_t n, uint8_t *out)
 {
-    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+    for (size_t i0 = from; i0 < n; i0 += CHUNK) {
         const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
         int32_t acc[CHUNK];
         for (size_t i = 0; i < len; i++) acc[i] = 1 << (WBITS + HBITS - 1);
@@ -492,19 +493,6 @@ static void hpass_range(const uint8_t *in, int x0, int nx, const int32_t *xb, co
 {
     hpass_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * kx, kx, h + (size_t)x0 * c, c);
 }
-
-/* Columns [i, n) of the vertical pass, one at a time (the SIMD loops' remainder). */
-static void vpass_cols(const int16_t *const *rows, const int16_t *w, int cnt, size_t i, size_t n,
-                       uint8_t *out)
-{
-    for (; i < n; i++) {
-        int32_t acc = 1 << (WBITS + HBITS - 1);
-        for (int j = 0; j < cnt; j++) acc += (int32_t)w[j] * rows[j][i];
-        int32_t v = acc < 0 ? 0 : acc >> (WBITS + HBITS);
-        out[i] = (uint8_t)(v > 255 ? 255 : v);
-    }
-}
-
 
 /* The SIMD loops: the same integer sums as hpass / vpass_scalar in another order (exact, no
    overflow: |sums| < 2^31), so the same bytes. */
@@ -658,7 +646,7 @@ __attribute__((target("avx2"))) static void vpass_avx2(const int16_t *const *row
         __m256i b = _mm256_permute4x64_epi64(_mm256_packus_epi16(p0, p1), 0xD8);
         _mm256_storeu_si256((void *)(out + i), b);
     }
-    vpass_cols(rows, w, cnt, i, n, out);
+    vpass_scalar(rows, w, cnt, i, n, out);
 }
 
 __attribute__((target("avx512f,avx512bw"))) static void
@@ -689,7 +677,7 @@ vpass_avx512(const int16_t *const *rows, const int32_t *wp, const int16_t *w, in
         __m512i b = _mm512_permutexvar_epi64(perm, _mm512_packus_epi16(p0, p1));
         _mm512_storeu_si512((void *)(out + i), b);
     }
-    vpass_cols(rows, w, cnt, i, n, out);
+    vpass_scalar(rows, w, cnt, i, n, out);
 }
 #endif
 
@@ -752,7 +740,7 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
             continue;
         }
 #endif
-        vpass_scalar(rows, w, cnt, n, out);
+        vpass_scalar(rows, w, cnt, 0, n, out);
     }
 }
 
