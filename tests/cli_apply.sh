@@ -4,19 +4,7 @@
 set -u
 PP=$1
 ROOT=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect CODE CMD...: runs CMD, checks its exit code, keeps stderr in $T/err
-expect() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [[ $got == "$want" ]]; then ok; else bad "exit $got (want $want): $* ; stderr: $(cat "$T/err")"; fi
-}
+. "$ROOT/tests/lib.sh"
 # err_has TEXT: the last stderr contains TEXT and is exactly one line
 err_has() {
   if grep -qF -- "$1" "$T/err" && [[ $(wc -l <"$T/err") == 1 ]]; then ok; else bad "stderr lacks '$1' or is not one line: $(cat "$T/err")"; fi
@@ -115,5 +103,4 @@ grep -q "sigma .*float in \[0.1, 60\], default 1" "$T/out" && ok || bad "filters
 # docs/FILTERS.md is generated from the registry: it must not drift
 "$PP" filters --markdown >"$T/filters.md" && cmp -s "$T/filters.md" "$ROOT/docs/FILTERS.md" && ok || bad "docs/FILTERS.md is stale: run pixpool filters --markdown > docs/FILTERS.md"
 
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

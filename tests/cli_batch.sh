@@ -7,19 +7,7 @@
 set -u
 PP=$1
 ROOT=$2
-T=$(mktemp -d)
-trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect CODE CMD...: runs CMD, checks its exit code, keeps stdout/stderr in $T/out and $T/err
-expect() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [[ $got == "$want" ]]; then ok; else bad "exit $got (want $want): $* ; stderr: $(head -c 2000 "$T/err")"; fi
-}
+. "$ROOT/tests/lib.sh"
 err_has() { grep -qF -- "$1" "$T/err" && ok || bad "stderr lacks '$1': $(head -c 2000 "$T/err")"; }
 err_lacks() { grep -qF -- "$1" "$T/err" && bad "stderr has '$1': $(head -c 2000 "$T/err")" || ok; }
 # count_files DIR: regular files below DIR
@@ -313,5 +301,4 @@ rc=$?
 [[ $rc == 130 ]] && ok || bad "exit $rc after SIGTERM, want 130"
 no_tmp "$T/int-term"
 
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

@@ -6,20 +6,8 @@
 set -u
 PP=$1
 ROOT=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$ROOT/tests/lib.sh"
 PY=$(command -v python3 || echo /usr/bin/python3)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect CODE CMD...: runs CMD with stdout in $T/out and stderr in $T/err, checks the exit code
-expect() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [[ $got == "$want" ]]; then ok; else bad "exit $got (want $want): $* ; stderr: $(head -c 600 "$T/err")"; fi
-}
 # py NAME [ARGS] <<SCRIPT: runs the python SCRIPT (its stdin) on $T/out (the script's stdin);
 # its exit status is the verdict
 py() {
@@ -184,5 +172,4 @@ expect 1 "$PP" bench --repeat 1 -f invert "$T/text.png"
 head -c 3000 "$ROOT/samples/landscape-rgb-1024x768.png" >"$T/truncated.png"
 expect 1 "$PP" bench --repeat 1 -f invert "$T/truncated.png"
 
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

@@ -10,23 +10,13 @@
 set -u
 PP=$1
 ROOT=$(cd "$2" && pwd)
+. "$ROOT/tests/lib.sh"
 B=$(cd "$(dirname "$PP")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 CC=${CC:-cc}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # check DESCRIPTION CMD...: runs CMD (output in $T/log), counts it
 check() {
   local what=$1; shift
   if "$@" >"$T/log" 2>&1; then ok; else bad "$what: $(tail -n 20 "$T/log")"; fi
-}
-finish() {
-  echo "$pass passed, $fail failed"
-  [[ $fail == 0 ]]
-  exit $?
 }
 
 S="$ROOT/samples/landscape-rgb-1024x768.png"
