@@ -1,5 +1,6 @@
 /*
- * stb_wrap.h - the few stb_image / stb_image_write entry points io.c uses.
+ * stb_wrap.h - the few stb_image / stb_image_write entry points stb.c and io.c use (io.c:
+ * pp_stb_info, to recognise a TGA).
  *
  * stb is compiled privately in stb_impl.c (every stb function is static there); these wrappers
  * are the only way in, so no stb symbol leaves the library and no other file sees stb's

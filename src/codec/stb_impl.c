@@ -4,8 +4,8 @@
  * Both are compiled with static linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC), so no stb
  * symbol is exported and an application embedding its own copy of stb cannot clash with ours.
  * Only the formats pixpool reads through stb are compiled in (PNG goes through libpng, PNM
- * and HDR through io.c's own decoders). Reading works from memory only (no stdio). stb's global
- * settings (vertical flip, TGA RLE) are never changed.
+ * and HDR through pixpool's own decoders, pnm.c and hdr.c). Reading works from memory only (no
+ * stdio). stb's global settings (vertical flip, TGA RLE) are never changed.
  *
  * pp_stb_info() calls stb's per-format header readers directly (they are static functions of
  * this same translation unit) instead of stbi_info_from_memory(), which tries every format in

@@ -1,0 +1,86 @@
+/*
+ * codec.h - the interface between io.c and the codecs of src/codec/.
+ *
+ * io.c reads a file whole into memory, identifies its format from the magic bytes and hands the
+ * bytes to that format's decoder; to save, it checks the image and hands it to an encoder with
+ * a sink for the bytes. One file a codec: png.c (libpng, both ways), pnm.c, hdr.c and psd.c
+ * (decoders of pixpool's own), stb.c (JPEG, BMP, TGA and GIF through stb_image; JPEG, BMP and
+ * TGA through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
+ *
+ * Every decoder has the same contract: `name` (the file name, or "<memory>") prefixes every
+ * message; data/size is the whole file, which io.c has already found to be of the codec's
+ * format. With out == NULL only the header is read: *info (not NULL then) is set, no limit of
+ * the context is checked and no image is allocated. Otherwise the context's pixel and memory
+ * limits are checked before anything of the image's size is allocated, the image is allocated
+ * with pp_codec_alloc_image, and on success *out is set, and *info too when info is not NULL.
+ * On failure the status is returned with the message set on ctx, nothing is left allocated and
+ * neither *out nor *info is touched.
+ */
+#ifndef PP_CODEC_H
+#define PP_CODEC_H
+
+#include "../internal.h"
+
+#include <stdio.h>
+
+/* ---- output sinks (io.c) ----------------------------------------------------------------- */
+
+/* Where an encoder's bytes go: a FILE, or a growing malloc()ed buffer. */
+typedef struct pp_sink {
+    FILE *f;
+    uint8_t *buf;
+    size_t len, cap;
+    int err; /* errno of the first failure; later writes are dropped */
+} pp_sink;
+
+/* Appends n bytes to the sink; a failure is recorded in s->err (the first one), and every later
+   write is dropped. */
+void pp_sink_write(pp_sink *s, const void *p, size_t n);
+
+/* The status and message for a sink that failed (s->err set). */
+pp_status pp_sink_fail(pp_ctx *ctx, const pp_sink *s, const char *name);
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+/* Allocates a decoded image where the context's executor can see it (io.c); a failure's
+   message is prefixed by the file name. */
+pp_status pp_codec_alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c,
+                               pp_image **out);
+
+/* PNM whitespace (io.c's detection and pnm.c's parser). */
+static inline bool pp_pnm_is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* ---- decoders (contract above) ----------------------------------------------------------- */
+
+/* PNG (png.c): every colour type and bit depth becomes 1-4 channels of 8 bits. */
+pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                        pp_image_info *info, pp_image **out);
+/* PNM P1-P6 (pnm.c): data starts with "P<1-6><whitespace>" (at least 3 bytes). */
+pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                        pp_image_info *info, pp_image **out);
+/* Radiance HDR (hdr.c), tone-mapped to 3 channels of 8 bits as stb_image does. */
+pp_status pp_hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                        pp_image_info *info, pp_image **out);
+/* PSD (psd.c): the composited RGB image, always 4 channels of 8 bits. */
+pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                        pp_image_info *info, pp_image **out);
+/* JPEG, BMP, TGA or GIF (stb.c, through stb_image): fmt is the format io.c detected. */
+pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
+                        size_t size, pp_image_info *info, pp_image **out);
+
+/* ---- encoders ---------------------------------------------------------------------------- */
+
+/* Both write a valid image (io.c has checked it: data, size, 1-4 channels, stride) to `out`
+   and return PP_OK, or a status with the message (prefixed by `name`) set on ctx; a sink that
+   failed gives pp_sink_fail's status. */
+
+/* PNG (png.c) at the context's compression level. */
+pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
+/* JPEG (at the context's quality), BMP or TGA (stb.c, through stb_image_write). */
+pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
+                        const char *name);
+
+#endif /* PP_CODEC_H */

@@ -1,0 +1,190 @@
+/*
+ * psd.c - the PSD decoder. PSD was first read through stb_image, as JPEG, BMP, TGA and GIF still
+ * are (stb.c); why it has a decoder of its own: below.
+ */
+#include "codec.h"
+
+#include <stdlib.h>
+
+/* ---- PSD decoding ------------------------------------------------------------------------ */
+
+/* stb_image's PSD reader (what this replaces; found by tests/fuzz/fuzz_load.c) converts a
+   negative float to an unsigned integer - undefined behaviour - when it removes the white matte
+   of an image with alpha whose colour lies below the matte, fills truncated pixel data with
+   zeros instead of failing, and reads 16-bit RLE data as 8-bit. So PSD is decoded here, as stb
+   decodes a valid file: the composited image of a version-1 PSD in RGB mode, 8 or 16 bits,
+   raw or PackBits (RLE) compressed (runs may cross rows, as stb allows), 1 to 56 channels of
+   which the first four are R, G, B, A (missing colour channels are 0, a missing alpha is
+   opaque); always 4 channels out. With alpha, the white matte is removed as stb does (in
+   single precision, at the file's depth: c = c' / a + max (1 - 1 / a) for 0 < a < max, then
+   truncated), clamped to 0..max where stb's result was undefined. 16-bit samples are then
+   rounded to 8 bits (v * 255 / 65535). Everything the pixels need is checked to be present
+   before the image is allocated. */
+
+typedef struct psd_header {
+    int width, height, channels, depth, rle;
+    size_t data; /* offset of the image data (RLE: of the row byte counts) */
+} psd_header;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static pp_status psd_read_header(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                                 psd_header *h)
+{
+    if (n < 26) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD header", name);
+    unsigned version = (unsigned)d[4] << 8 | d[5];
+    if (version != 1)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD version %u (only 1)", name,
+                       version);
+    h->channels = d[12] << 8 | d[13];
+    uint32_t rows = be32(d + 14), cols = be32(d + 18);
+    h->depth = d[22] << 8 | d[23];
+    unsigned mode = (unsigned)d[24] << 8 | d[25];
+    if (h->channels < 1 || h->channels > 56)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: invalid channel count %d (1..56)", name,
+                       h->channels);
+    if (rows == 0 || cols == 0 || rows > INT32_MAX || cols > INT32_MAX)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: invalid size %lux%lu", name,
+                       (unsigned long)cols, (unsigned long)rows);
+    if (h->depth != 8 && h->depth != 16)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD depth %d (8 or 16 bits)", name,
+                       h->depth);
+    if (mode != 3)
+        return pp_fail(ctx, PP_ERR_FORMAT, "%s: unsupported PSD colour mode %u (RGB only)", name,
+                       mode);
+    h->width = (int)cols;
+    h->height = (int)rows;
+    size_t pos = 26;
+    for (int i = 0; i < 3; i++) { /* colour mode data, image resources, layers and masks */
+        if (n - pos < 4) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+        uint32_t len = be32(d + pos);
+        pos += 4;
+        if (len > n - pos) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+        pos += len;
+    }
+    if (n - pos < 2) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+    unsigned comp = (unsigned)d[pos] << 8 | d[pos + 1];
+    if (comp > 1)
+        return pp_fail(ctx, PP_ERR_FORMAT,
+                       "%s: unsupported PSD compression %u (raw or RLE only)", name, comp);
+    h->rle = comp == 1;
+    h->data = pos + 2;
+    return PP_OK;
+}
+
+/* Unpacks one channel's PackBits stream at d[pos..n) into the interleaved samples of `raw`
+   (4 channels of `bps` bytes, big-endian): stream byte g is byte g % bps of sample g / bps.
+   `total` stream bytes are expected. Returns the position after the stream, or 0 when it is
+   truncated or a run goes past the end of the channel. */
+static size_t psd_unpack(const uint8_t *d, size_t n, size_t pos, uint8_t *dst, size_t total,
+                         size_t bps)
+{
+    size_t got = 0;
+    while (got < total) {
+        if (pos >= n) return 0;
+        unsigned len = d[pos++];
+        if (len == 128) continue; /* no-op */
+        bool literal = len < 128;
+        size_t cnt = literal ? len + 1u : 257u - len; /* literal bytes, or repeats of one */
+        if (cnt > total - got || (literal ? cnt > n - pos : pos >= n)) return 0;
+        for (size_t j = 0; j < cnt; j++, got++)
+            dst[got / bps * 4u * bps + got % bps] = d[literal ? pos + j : pos];
+        pos += literal ? cnt : 1u;
+    }
+    return pos;
+}
+
+pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                        pp_image_info *info, pp_image **out)
+{
+    psd_header h = {0};
+    pp_status st = psd_read_header(ctx, name, d, n, &h);
+    if (st) return st;
+    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, 4, h.depth};
+    if (!out) {
+        *info = hdr;
+        return PP_OK;
+    }
+    size_t bytes;
+    if ((st = pp_check_size(ctx, name, h.width, h.height, 4, &bytes))) return st;
+    const size_t px = (size_t)h.width * (size_t)h.height, bps = (size_t)h.depth / 8;
+    const int planes = h.channels < 4 ? h.channels : 4;
+    const size_t plane = px * bps; /* bytes of one channel, unpacked */
+    /* the samples at the file's depth: 4 interleaved channels (16-bit: big-endian pairs) */
+    if ((st = pp_check_memory(ctx, name, 0, (uint64_t)bytes + (uint64_t)plane * 4u,
+                              "decoder buffers")))
+        return st;
+    size_t pos = h.data, avail = n - pos;
+    if (!h.rle) {
+        if (plane > avail / (size_t)planes)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD pixel data", name);
+    } else {
+        /* a row byte count per row and channel, then at least 2 bytes per 128 samples */
+        size_t table = (size_t)h.height * (size_t)h.channels * 2u;
+        size_t least = (plane + 127u) / 128u * 2u;
+        if (table > avail || least > (avail - table) / (size_t)planes)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD pixel data", name);
+        pos += table;
+    }
+    uint8_t *raw = malloc(plane * 4u);
+    if (!raw) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < 4; k++) {
+        if (k >= planes) { /* colour 0, alpha opaque */
+            for (size_t i = 0; i < px; i++)
+                for (size_t b = 0; b < bps; b++) raw[(i * 4 + (size_t)k) * bps + b] = k == 3 ? 255 : 0;
+            continue;
+        }
+        if (!h.rle) {
+            const uint8_t *src = d + pos + (size_t)k * plane;
+            for (size_t i = 0; i < px; i++)
+                for (size_t b = 0; b < bps; b++) raw[(i * 4 + (size_t)k) * bps + b] = src[i * bps + b];
+        } else {
+            size_t next = psd_unpack(d, n, pos, raw + (size_t)k * bps, plane, bps);
+            if (next == 0) {
+                free(raw);
+                return pp_fail(ctx, PP_ERR_DECODE, "%s: PSD: truncated or bad RLE data", name);
+            }
+            pos = next;
+        }
+    }
+    pp_image *img;
+    if ((st = pp_codec_alloc_image(ctx, name, h.width, h.height, 4, &img))) {
+        free(raw);
+        return st;
+    }
+    const bool matte = h.channels >= 4;
+    for (size_t i = 0; i < px; i++) {
+        uint8_t *o = img->data + i * 4;
+        if (bps == 1) {
+            const uint8_t *p = raw + i * 4;
+            unsigned a = p[3];
+            for (int k = 0; k < 4; k++) o[k] = p[k];
+            if (matte && a != 0 && a != 255) {
+                float af = a / 255.0f, ra = 1.0f / af, inv = 255.0f * (1 - ra);
+                for (int k = 0; k < 3; k++) {
+                    float v = p[k] * ra + inv;
+                    o[k] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
+                }
+            }
+        } else {
+            const uint8_t *p = raw + i * 8;
+            unsigned v16[4];
+            for (int k = 0; k < 4; k++) v16[k] = (unsigned)p[2 * k] << 8 | p[2 * k + 1];
+            if (matte && v16[3] != 0 && v16[3] != 65535) {
+                float af = v16[3] / 65535.0f, ra = 1.0f / af, inv = 65535.0f * (1 - ra);
+                for (int k = 0; k < 3; k++) {
+                    float v = v16[k] * ra + inv;
+                    v16[k] = v <= 0.0f ? 0u : v >= 65535.0f ? 65535u : (unsigned)v;
+                }
+            }
+            for (int k = 0; k < 4; k++) o[k] = (uint8_t)((v16[k] * 255u + 32767u) / 65535u);
+        }
+    }
+    free(raw);
+    if (info) *info = hdr;
+    *out = img;
+    return PP_OK;
+}

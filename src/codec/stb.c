@@ -1,0 +1,247 @@
+/*
+ * stb.c - JPEG, BMP, TGA and GIF (first frame) through stb_image, and JPEG, BMP and TGA through
+ * stb_image_write, by way of the wrappers of stb_wrap.h (stb itself is compiled in stb_impl.c).
+ * Before stb_image sees a JPEG or a BMP, checks of this file refuse what that stb would get
+ * wrong (a Huffman table of over 256 codes, a palette index beyond the palette).
+ */
+#include "codec.h"
+#include "stb_wrap.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- stb_image formats ------------------------------------------------------------------- */
+
+/* The stb_image this builds with trusts a JPEG's Huffman table sizes: a DHT whose 16 counts add
+   up to more than 256 codes makes it write past its tables. Walk the JPEG's segments the way stb
+   reads them (segment lengths; garbage between segments skipped up to the next 0xff, as stb
+   does; entropy-coded data up to the next marker) and refuse such a table before stb sees it.
+   The walk may look at more places than stb would, never fewer. Anything else malformed is left
+   to stb to report. */
+static bool jpeg_tables_ok(const uint8_t *d, size_t n)
+{
+    size_t pos = 2; /* after SOI */
+    while (pos < n) {
+        if (d[pos] != 0xff) { /* stb skips bytes between segments up to the next 0xff */
+            pos++;
+            continue;
+        }
+        while (pos < n && d[pos] == 0xff) pos++;
+        if (pos >= n) return true;
+        int m = d[pos++];
+        if (m == 0xd9) return true;                           /* EOI */
+        if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) continue;  /* no length */
+        if (n - pos < 2) return true;
+        size_t len = (size_t)d[pos] << 8 | d[pos + 1];
+        if (len < 2) return true;
+        size_t end = pos + len < n ? pos + len : n;
+        if (m == 0xc4) { /* DHT: tables of 1 + 16 + sum(counts) bytes */
+            size_t p = pos + 2;
+            while (p < pos + len) {
+                /* p may lie past `end` when the segment runs past the end of the file (the
+                   previous table's counts jumped there): no byte there may be read (fuzz) */
+                if (p >= end) return true;     /* truncated: stb reports it */
+                if (end - p < 17) return false; /* a table header cut short */
+                if (d[p] >> 4 > 1 || (d[p] & 15) > 3) return true; /* stb refuses it */
+                unsigned count = 0;
+                for (int i = 1; i <= 16; i++) count += d[p + i];
+                if (count > 256) return false;
+                p += 17 + count;
+            }
+        }
+        pos += len;
+        if (m == 0xda) { /* SOS: skip the entropy-coded data */
+            while (pos + 1 < n && !(d[pos] == 0xff && d[pos + 1] != 0 && d[pos + 1] != 0xff &&
+                                    (d[pos + 1] < 0xd0 || d[pos + 1] > 0xd7)))
+                pos++;
+        }
+    }
+    return true;
+}
+
+/* stb_image's BMP reader takes a paletted image's colours from a 256-entry table on its stack
+   that it fills only with the entries the file holds (as many as fit between the headers and
+   the pixel data): an index beyond them - or a header leaving no room for any - copies
+   uninitialised stack memory into the image (valgrind on a hand-made file; see
+   tests/test_hostile.c). So the indices of an uncompressed 1/4/8-bit BMP are checked first,
+   with stb's own arithmetic for the palette size; anything else is left to stb. Returns false
+   for such a file, with the palette size and the first bad index. */
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool bmp_palette_ok(const uint8_t *d, size_t n, int64_t *entries, int *bad)
+{
+    if (n < 30) return true;
+    const int64_t offset = (int32_t)le32(d + 10), hsz = le32(d + 14);
+    int64_t w, h;
+    int bpp;
+    if (hsz == 12) {
+        w = d[18] | d[19] << 8, h = d[20] | d[21] << 8, bpp = d[24] | d[25] << 8;
+    } else if (hsz == 40 || hsz == 56 || hsz == 108 || hsz == 124) {
+        if (n < 34 || le32(d + 30) != 0) return true; /* compressed: stb refuses or decodes it */
+        w = (int32_t)le32(d + 18), h = (int32_t)le32(d + 22), bpp = d[28] | d[29] << 8;
+    } else {
+        return true;
+    }
+    if ((bpp != 1 && bpp != 4 && bpp != 8) || offset < 0 || w <= 0) return true;
+    *entries = hsz == 12 ? (offset - 14 - 24) / 3 : (offset - 14 - hsz) / 4;
+    *bad = -1;
+    if (*entries < 1) return false;
+    if (h < 0) h = -h;
+    const int64_t bytes = bpp == 1 ? (w + 7) / 8 : bpp == 4 ? (w + 1) / 2 : w;
+    const int64_t stride = bytes + (-bytes & 3);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            int64_t at = offset + y * stride + x * bpp / 8;
+            if (at >= (int64_t)n) return true; /* truncated: stb's reader notices it */
+            int v = d[at] >> (8 - bpp - (int)(x * bpp % 8)) & ((1 << bpp) - 1);
+            if (v >= *entries) {
+                *bad = v;
+                return false;
+            }
+        }
+    return true;
+}
+
+/* JPEG, BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c.) */
+pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
+                        size_t size, pp_image_info *info, pp_image **out)
+{
+    if (size > INT_MAX)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %zu bytes is over the %s decoder's limit of %d",
+                       name, size, pp_format_name(fmt), INT_MAX);
+    int len = (int)size, w, h, c;
+    if (fmt == PP_FORMAT_JPEG && !jpeg_tables_ok(data, size))
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: bad DHT header (over 256 Huffman codes)", name);
+    if (!pp_stb_info(fmt, data, len, &w, &h, &c)) {
+        const char *why = pp_stb_failure_reason();
+        if (strcmp(why, "too large") == 0) /* stb's own limit, from the header (JPEG: 2^30 bytes) */
+            return pp_fail(ctx, PP_ERR_LIMIT, "%s: the header declares an image too large for the "
+                           "%s decoder", name, pp_format_name(fmt));
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name,
+                       *why ? why : "invalid or unsupported image header");
+    }
+    /* a top-down BMP stores a negative height, which stb's header reader passes on (its
+       decoder takes the absolute value); INT_MIN has none and is refused below */
+    if (fmt == PP_FORMAT_BMP && h < 0 && h != INT_MIN) h = -h;
+    if (c < 1 || c > 4 || w <= 0 || h <= 0)
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: invalid image header (%dx%d, %d channels)", name,
+                       w, h, c);
+    pp_image_info hdr = {fmt, w, h, c, 8};
+    if (!out) {
+        *info = hdr;
+        return PP_OK;
+    }
+    size_t bytes;
+    pp_status st = pp_check_size(ctx, name, w, h, c, &bytes);
+    if (st) return st;
+    /* The memory limit covers stb_image's buffers too, estimated per pixel from what it
+       allocates: GIF 4 + 4 + 1 bytes (frame, background, history) and the result; JPEG up to
+       3 bytes per component (planes, progressive coefficients) and the result; BMP/TGA a
+       4-channel buffer and the result; plus our image. */
+    uint64_t px = (uint64_t)w * (uint64_t)h;
+    uint64_t per = fmt == PP_FORMAT_GIF    ? 9u + (uint64_t)c
+                   : fmt == PP_FORMAT_JPEG ? 4u * (uint64_t)c
+                                           : 4u + (uint64_t)c;
+    if ((st = pp_check_memory(ctx, name, 0, px * per + bytes, "decoder buffers"))) return st;
+    int64_t entries;
+    int bad;
+    if (fmt == PP_FORMAT_BMP && !bmp_palette_ok(data, size, &entries, &bad)) {
+        if (bad < 0)
+            return pp_fail(ctx, PP_ERR_DECODE, "%s: BMP: no room for a palette before the pixels",
+                           name);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: BMP: colour index %d beyond the %lld colours "
+                       "of the palette", name, bad, (long long)entries);
+    }
+
+    int w2 = 0, h2 = 0;
+    int past_end = 0;
+    void *pixels = pp_stb_load(data, len, &w2, &h2, c, &past_end);
+    if (!pixels) {
+        const char *why = pp_stb_failure_reason();
+        if (strcmp(why, "outofmem") == 0)
+            return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name, *why ? why : "cannot decode");
+    }
+    /* stb fills what is missing with zeros: a BMP, TGA or GIF whose pixel data ends early is
+       an error (a JPEG's entropy decoder reads ahead by design and reports bad data itself) */
+    if (past_end && fmt != PP_FORMAT_JPEG) {
+        pp_stb_free(pixels);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated %s pixel data", name,
+                       pp_format_name(fmt));
+    }
+    if (w2 != w || h2 != h) {
+        pp_stb_free(pixels);
+        return pp_fail(ctx, PP_ERR_DECODE, "%s: the header says %dx%d but %dx%d were decoded",
+                       name, w, h, w2, h2);
+    }
+    pp_image *img;
+    st = pp_codec_alloc_image(ctx, name, w, h, c, &img);
+    if (st) {
+        pp_stb_free(pixels);
+        return st;
+    }
+    memcpy(img->data, pixels, bytes); /* a fresh image is tightly packed */
+    pp_stb_free(pixels);
+    if (info) *info = hdr;
+    *out = img;
+    return PP_OK;
+}
+
+/* ---- stb_image_write formats ------------------------------------------------------------- */
+
+static void stb_sink_cb(void *context, void *data, int size)
+{
+    if (size > 0) pp_sink_write(context, data, (size_t)size);
+}
+
+/* JPEG (alpha dropped: stb ignores it; gray is written as a colour JPEG), BMP (gray+alpha is
+   written as RGBA so the alpha survives) and TGA. stb wants tightly packed pixels, so a strided
+   image is packed into a copy first. stb's global settings (TGA RLE on, no flip) are left. */
+pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
+                        const char *name)
+{
+    int w = img->width, h = img->height, c = img->channels;
+    int oc = fmt == PP_FORMAT_BMP && c == 2 ? 4 : c; /* channels handed to stb */
+    int maxdim = fmt == PP_FORMAT_BMP ? INT_MAX : 65535; /* 16-bit size fields */
+    /* stb computes offsets and the BMP file size in int: keep well inside it */
+    if (w > maxdim || h > maxdim || (uint64_t)w * (uint64_t)h * 4u + 1024u > (uint64_t)INT_MAX)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %dx%d is too large for the %s encoder", name, w, h,
+                       pp_format_name(fmt));
+    size_t row = (size_t)w * (size_t)c;
+    const uint8_t *pixels = img->data;
+    uint8_t *packed = NULL;
+    if (oc != c || img->stride != row) {
+        packed = malloc((size_t)w * (size_t)h * (size_t)oc);
+        if (!packed) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+        for (int y = 0; y < h; y++) {
+            const uint8_t *s = img->data + (size_t)y * img->stride;
+            uint8_t *d = packed + (size_t)y * (size_t)w * (size_t)oc;
+            if (oc == c) {
+                memcpy(d, s, row);
+            } else { /* gray+alpha -> RGBA */
+                for (int x = 0; x < w; x++, s += 2, d += 4) {
+                    d[0] = d[1] = d[2] = s[0];
+                    d[3] = s[1];
+                }
+            }
+        }
+        pixels = packed;
+    }
+    int ok;
+    switch (fmt) {
+    case PP_FORMAT_JPEG:
+        ok = pp_stb_write_jpg(stb_sink_cb, out, w, h, oc, pixels, ctx->jpeg_quality);
+        break;
+    case PP_FORMAT_BMP: ok = pp_stb_write_bmp(stb_sink_cb, out, w, h, oc, pixels); break;
+    default: ok = pp_stb_write_tga(stb_sink_cb, out, w, h, oc, pixels); break;
+    }
+    free(packed);
+    if (out->err) return pp_sink_fail(ctx, out, name);
+    if (!ok) return pp_fail(ctx, PP_ERR_ENCODE, "%s: the %s encoder failed", name,
+                            pp_format_name(fmt));
+    return PP_OK;
+}
