@@ -73,6 +73,8 @@ struct pp_ctx {
                             checked before allocating (see pp_ctx_set_max_memory) */
     int png_level;
     int jpeg_quality;
+    size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
+                               it small to cut small images into several strips) */
     char errmsg[PP_ERRMSG_MAX];
     struct pp_fork_pool *pool; /* created on first use of the fork backend */
     struct pp_arena *arena;    /* shared memory of the fork backend (refcounted) */
@@ -80,6 +82,11 @@ struct pp_ctx {
     void *omp_scratch;         /* per-thread scratch of the OpenMP executor */
     size_t omp_scratch_bytes;
 };
+
+/* The PNG encoder's strip size (codec/png_write.c): filtered bytes deflated as one piece by one
+   worker. 512 KiB: enough strips for load balance from 1 MP up, and the dictionary each strip
+   is primed with (32 KiB) costs little. */
+#define PP_PNG_STRIP_BYTES ((size_t)512 << 10)
 
 /* Sets ctx->errmsg from a printf format and returns status (for `return pp_fail(...)`). */
 pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)

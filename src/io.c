@@ -4,7 +4,7 @@
  *
  * A file is read whole into memory and decoded from there, so files and memory buffers share one
  * decoder. The format comes from the magic bytes, never the name, and the bytes go to that
- * format's decoder: PNG to codec/png.c (libpng), PNM (P1-P6) to codec/pnm.c, Radiance HDR to
+ * format's decoder: PNG to codec/png_read.c (libpng), PNM (P1-P6) to codec/pnm.c, Radiance HDR to
  * codec/hdr.c and PSD to codec/psd.c (decoders of pixpool's own), and JPEG, BMP, TGA and GIF to
  * codec/stb.c (stb_image).
  * Every decoder reads the header first and checks the context's pixel and memory limits before
@@ -12,8 +12,8 @@
  * shared arena for the fork backend; pp_codec_alloc_image), so the decode needs no further copy
  * there.
  *
- * Saving encodes PNG with libpng (codec/png.c) and JPEG, BMP and TGA with stb_image_write
- * (codec/stb.c) into an output sink of this file: a memory buffer (pp_save_mem) or a temporary
+ * Saving encodes PNG with codec/png_write.c (zlib, strips on the executor) and JPEG, BMP and
+ * TGA with stb_image_write (codec/stb.c) into an output sink of this file: a memory buffer (pp_save_mem) or a temporary
  * file in the destination's folder that is renamed into place (pp_save), so a saved file
  * appears complete or not at all.
  */

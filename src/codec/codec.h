@@ -3,8 +3,9 @@
  *
  * io.c reads a file whole into memory, identifies its format from the magic bytes and hands the
  * bytes to that format's decoder; to save, it checks the image and hands it to an encoder with
- * a sink for the bytes. One file a codec: png.c (libpng, both ways), pnm.c, hdr.c and psd.c
- * (decoders of pixpool's own), stb.c (JPEG, BMP, TGA and GIF through stb_image; JPEG, BMP and
+ * a sink for the bytes. One file a codec: png_read.c (libpng) and png_write.c (zlib, strips
+ * deflated in parallel on the executor), pnm.c, hdr.c and psd.c (decoders of pixpool's own),
+ * stb.c (JPEG, BMP, TGA and GIF through stb_image; JPEG, BMP and
  * TGA through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
  *
  * Every decoder has the same contract: `name` (the file name, or "<memory>") prefixes every
@@ -55,7 +56,7 @@ static inline bool pp_pnm_is_space(int c)
 
 /* ---- decoders (contract above) ----------------------------------------------------------- */
 
-/* PNG (png.c): every colour type and bit depth becomes 1-4 channels of 8 bits. */
+/* PNG (png_read.c): every colour type and bit depth becomes 1-4 channels of 8 bits. */
 pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
                         pp_image_info *info, pp_image **out);
 /* PNM P1-P6 (pnm.c): data starts with "P<1-6><whitespace>" (at least 3 bytes). */
@@ -77,7 +78,8 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
    and return PP_OK, or a status with the message (prefixed by `name`) set on ctx; a sink that
    failed gives pp_sink_fail's status. */
 
-/* PNG (png.c) at the context's compression level. */
+/* PNG (png_write.c) at the context's compression level, deflated in strips on the context's
+   executor (the same bytes on every backend). */
 pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
 /* JPEG (at the context's quality), BMP or TGA (stb.c, through stb_image_write). */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,

@@ -1,9 +1,7 @@
 /*
- * png.c - PNG through libpng, both ways.
+ * png_read.c - PNG decoding through libpng.
  *
- * Decoding turns every colour type and bit depth into 1-4 channels of 8 bits; encoding writes
- * 8-bit gray, gray+alpha, RGB or RGBA at the context's compression level into an output sink
- * (a file or a memory buffer: codec.h).
+ * Every colour type and bit depth becomes 1-4 channels of 8 bits. (Encoding: png_write.c.)
  */
 #define _GNU_SOURCE
 #include "codec.h"
@@ -174,77 +172,5 @@ pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
     }
     if (info) *info = job.header;
     if (out) *out = job.img;
-    return PP_OK;
-}
-
-/* ---- PNG encoding (libpng) --------------------------------------------------------------- */
-
-typedef struct png_wjob {
-    png_structp png;
-    png_infop info;
-    const pp_image *img;
-    int level;
-    pp_sink *out;
-    char msg[256];
-} png_wjob;
-
-static void png_werror_cb(png_structp png, png_const_charp msg)
-{
-    png_wjob *job = png_get_error_ptr(png);
-    snprintf(job->msg, sizeof job->msg, "%s", msg ? msg : "libpng error");
-    png_longjmp(png, 1);
-}
-
-static void png_write_cb(png_structp png, png_bytep p, size_t n)
-{
-    png_wjob *job = png_get_io_ptr(png);
-    pp_sink_write(job->out, p, n);
-    if (job->out->err) png_error(png, "write failed");
-}
-
-static void png_flush_cb(png_structp png) { (void)png; }
-
-static int png_write_body(png_wjob *job)
-{
-    static const int ctypes[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                  PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    const pp_image *img = job->img;
-    png_set_user_limits(job->png, 0x7fffffff, 0x7fffffff);
-    png_set_write_fn(job->png, job, png_write_cb, png_flush_cb);
-    png_set_compression_level(job->png, job->level);
-    png_set_IHDR(job->png, job->info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
-                 ctypes[img->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(job->png, job->info);
-    for (int y = 0; y < img->height; y++)
-        png_write_row(job->png, img->data + (size_t)y * img->stride);
-    png_write_end(job->png, job->info);
-    return 1;
-}
-
-static int png_write_guarded(png_wjob *job)
-{
-    if (setjmp(png_jmpbuf(job->png))) return 0;
-    return png_write_body(job);
-}
-
-pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
-{
-    png_wjob job;
-    memset(&job, 0, sizeof job);
-    job.img = img;
-    job.level = ctx->png_level;
-    job.out = out;
-    job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &job, png_werror_cb, png_warning_cb);
-    if (!job.png) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
-    job.info = png_create_info_struct(job.png);
-    if (!job.info) {
-        png_destroy_write_struct(&job.png, NULL);
-        return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
-    }
-    int ok = png_write_guarded(&job);
-    png_destroy_write_struct(&job.png, &job.info);
-    if (out->err) return pp_sink_fail(ctx, out, name);
-    if (!ok) return pp_fail(ctx, PP_ERR_ENCODE, "%s: %s", name, job.msg);
     return PP_OK;
 }
