@@ -104,7 +104,7 @@ pp_ctx *pp_ctx_new(void)
     ctx->band_rows = 0;
     ctx->max_pixels = (uint64_t)1 << 30;
     ctx->max_memory = pp_default_max_memory();
-    ctx->png_level = 6;
+    ctx->png_level = 5;
     ctx->jpeg_quality = 90;
     return ctx;
 }

@@ -22,7 +22,7 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "  -b, --backend NAME   serial | openmp | fork (default: openmp)\n"
             "  -j, --workers N      threads or worker processes (default: CPUs available, %d)\n"
             "      --band-rows N    rows per band (default 0: automatic)\n"
-            "      --png-level N    PNG compression 0..9 (default 6)\n"
+            "      --png-level N    PNG compression 0..9 (default 5)\n"
             "      --quality N      JPEG quality 1..100 (default 90)\n"
             "      --max-pixels N   refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of the load and of the run\n"

@@ -36,7 +36,7 @@ static void batch_usage(FILE *f)
             "                         default none: the images are only converted\n"
             "      --format FMT       png | jpg | bmp | tga | same (default same: .png .jpg\n"
             "                         .jpeg .bmp .tga keep their name, others become .png)\n"
-            "      --png-level N      PNG compression 0..9 (default 6)\n"
+            "      --png-level N      PNG compression 0..9 (default 5)\n"
             "      --quality N        JPEG quality 1..100 (default 90)\n"
             "      --max-pixels N     refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of one file may hold,\n"
@@ -168,7 +168,7 @@ int cmd_batch(int argc, char **argv)
         {0, 0, 0, 0}};
     batch_opts o;
     memset(&o, 0, sizeof o);
-    o.png_level = 6;
+    o.png_level = 5;
     o.quality = 90;
     o.max_pixels = (uint64_t)1 << 30;
     o.format = BF_SAME;
