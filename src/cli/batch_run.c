@@ -854,6 +854,9 @@ int batch_run(const batch_opts *o, batch_list *list, int jobs, int threads, FILE
                 for (size_t i = 0; i < list->count; i++) R.order[i] = i;
                 g_order_items = list->items;
                 qsort(R.order, list->count, sizeof *R.order, cmp_size_desc);
+                /* The line is drawn at once (then at most every 0.25 s): asked for, it shows
+                   even when the whole job is quicker than that. */
+                progress_draw(&R, 1);
                 rc = o->backend == BB_FORK ? run_fork(&R) : run_threads(&R);
             }
         }
