@@ -40,12 +40,12 @@
 #
 # Workloads (the exact command lines are printed at the end of the report):
 # - apply-png: photo14.png -> Gaussian blur sigma 2 -> PNG, every tool at its defaults:
-#   `pixpool apply -f gaussian:sigma=2` (zlib level 6, libpng's adaptive row filters),
+#   `pixpool apply -f gaussian:sigma=2` (its default --png-level: see pixpool apply --help),
 #   `vips gaussblur IN OUT.png 2` (level 6, no row filter; its mask stops at amplitude 0.2:
 #   7 taps against pixpool's 13), `convert-im6.q16 -gaussian-blur 0x2` and
 #   `gm convert -gaussian 0x2` (PNG quality 75: zlib level 7, adaptive filters).
 # - apply-png-l1: the same at zlib level 1, the fastest deflate level, the row filters left at
-#   each tool's default: pixpool --png-level 1 (adaptive), vips OUT.png[compression=1] (none),
+#   each tool's default: pixpool --png-level 1, vips OUT.png[compression=1] (none),
 #   ImageMagick -define png:compression-level=1 (adaptive; its -quality 10 would also turn the
 #   filters off), GraphicsMagick -quality 15 (tens digit: zlib level 1; ones digit 5: adaptive).
 # - apply-jpg: photo14.jpg -> blur -> JPEG quality 90 (pixpool --quality 90, vips OUT.jpg[Q=90],
@@ -79,7 +79,7 @@
 #   256 MiB memory cap (as bench/compare.sh does), so nothing goes to a disk cache.
 # - Checks, after each row, on the last run's outputs: every output must decode with
 #   identify-im6.q16 -regard-warnings; the table gives what it is (JPEG quality and sampling,
-#   PNG zlib level and row filters) and the mean absolute difference to pixpool's output in
+#   PNG zlib level class from the zlib header and the row filters used) and the mean absolute difference to pixpool's output in
 #   8-bit levels (compare-im6.q16 -metric MAE; for decode-jpg to djpeg's). pixpool's PNG must
 #   be pixel-identical (-metric AE 0) to its own BMP output of the same command (batch-png:
 #   on the first file, so batch = apply is checked too). Batch rows: the output file count,

@@ -14,7 +14,8 @@ Usage:
       and system time as a mean over the runs only; e2e.sh runs each command once per call,
       so these are that run's).
   e2e_report.py pnginfo FILE.png
-      "zlib level L-M, row filters ...": the compression class from the zlib header (FLEVEL)
+      "zlib header: level L-M, row filters ...": the compression class of the zlib header
+      (FLEVEL: 0-1, 2-5, 6, 7-9; zlib also writes 0-1 for its Huffman-only and RLE strategies)
       and the row filters the encoder chose, from the decompressed IDAT stream.
   e2e_report.py table RAW.csv CHECKS.tsv ROWS.tsv
       The markdown tables of the report: one per workload (median wall, user and system CPU,
@@ -135,7 +136,7 @@ def cmd_pnginfo(args):
     c = collections.Counter(raw[i * stride] for i in range(h))
     names = ['none', 'sub', 'up', 'average', 'paeth']
     used = ', '.join(f'{names[k]} {100 * v / h:.0f}%' for k, v in sorted(c.items(), key=lambda kv: -kv[1]))
-    print(f'zlib level {level}, row filters {used}')
+    print(f'zlib header: level {level}, row filters {used}')
 
 
 def fmt(x, digits=2):
