@@ -49,9 +49,9 @@
 #   ImageMagick -define png:compression-level=1 (adaptive; its -quality 10 would also turn the
 #   filters off), GraphicsMagick -quality 15 (tens digit: zlib level 1; ones digit 5: adaptive).
 # - apply-jpg: photo14.jpg -> blur -> JPEG quality 90 (pixpool --quality 90, vips OUT.jpg[Q=90],
-#   -quality 90). Chroma subsampling then differs: pixpool (stb_image_write) subsamples 4:2:0
-#   up to quality 90, libvips and the Magicks keep 4:4:4 from quality 90 up; the check table
-#   prints each output's sampling.
+#   -quality 90). Chroma subsampling may then differ: when this was written pixpool
+#   (stb_image_write) subsampled 4:2:0 up to quality 90, libvips and the Magicks keep 4:4:4 from
+#   quality 90 up; the check table prints each output's sampling.
 # - decode-jpg: photo14.jpg decoded and written uncompressed (42 MB) into a tmpfs folder, so
 #   the row is about decoding: pixpool -> BMP (its only uncompressed output), vips copy -> PPM
 #   (vips writes no BMP), ImageMagick and GraphicsMagick -> BMP, and `djpeg -outfile OUT.ppm`
