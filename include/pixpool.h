@@ -1,10 +1,11 @@
 /*
  * pixpool.h - the public API of libpixpool (the only header a program needs).
  *
- * libpixpool loads an image (PNG through libpng; JPEG, BMP, TGA and GIF through stb_image;
- * PSD, HDR and PNM (P1-P6, any maxval) through its own strict decoders), runs a pipeline of filters on it with one of three executors (serial, OpenMP
- * threads, or a persistent pool of forked worker processes sharing the pixels through shared
- * memory) and saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
+ * libpixpool loads an image (PNG through libpng; JPEG through libjpeg-turbo; BMP, TGA and GIF
+ * through stb_image; PSD, HDR and PNM (P1-P6, any maxval) through its own strict decoders), runs
+ * a pipeline of filters on it with one of three executors (serial, OpenMP threads, or a
+ * persistent pool of forked worker processes sharing the pixels through shared memory) and
+ * saves it (PNG, JPEG, BMP, TGA). All executors give bit-identical results.
  *
  * Building against it: `cc app.c $(pkg-config --cflags --libs pixpool)`, or in CMake
  * `find_package(pixpool REQUIRED)` and `target_link_libraries(app PRIVATE pixpool::pixpool)`.
@@ -157,9 +158,10 @@ PP_API uint64_t pp_ctx_max_pixels(const pp_ctx *ctx);
 
 /** Largest amount of memory, in bytes, that the pixel buffers of one operation may hold:
  *  - a load (pp_load, pp_load_mem): the decoded image plus the decoder's own buffers of the
- *    image's size (libpng's row table, the PSD and HDR decoders' sample buffers, stb_image's
- *    output and working buffers as estimated from the header), checked from the header before
- *    any of them is allocated;
+ *    image's size (libpng's row table, the PSD and HDR decoders' sample buffers, libjpeg's
+ *    row buffers and, for a progressive JPEG, its whole-image coefficient buffer of about 2
+ *    bytes per sample, stb_image's output and working buffers as estimated from the header),
+ *    checked from the header before any of them is allocated;
  *  - pp_image_new: the image;
  *  - a pipeline run (pp_pipeline_run, pp_apply): the sum of the buffers the run holds at any
  *    moment - the copy of the input (the fork backend copies a heap image into shared memory),
@@ -186,8 +188,34 @@ PP_API uint64_t pp_ctx_max_memory(const pp_ctx *ctx);
 PP_API pp_status pp_ctx_set_png_level(pp_ctx *ctx, int level);
 
 /** JPEG quality 1..100 (default 90) used by pp_save / pp_save_mem; PP_ERR_INVALID outside that
- *  range. */
+ *  range. libjpeg's scale (the IJG tables scaled by quality; baseline tables at every
+ *  quality), as cjpeg, libvips and ImageMagick use it. */
 PP_API pp_status pp_ctx_set_jpeg_quality(pp_ctx *ctx, int quality);
+
+/** Chroma subsampling of colour JPEGs: the resolution of the two colour components against the
+ *  luma's. */
+typedef enum pp_jpeg_subsample {
+    PP_SUBSAMPLE_AUTO = 0, /**< 4:4:4 at quality 90 and above, 4:2:0 below (the default; the
+                                choice of libvips' subsample-mode=auto and ImageMagick) */
+    PP_SUBSAMPLE_444 = 1,  /**< full colour resolution */
+    PP_SUBSAMPLE_422 = 2,  /**< half the colour columns */
+    PP_SUBSAMPLE_420 = 3   /**< half the colour columns and rows */
+} pp_jpeg_subsample;
+
+/** Chroma subsampling for JPEG output (default PP_SUBSAMPLE_AUTO). Gray JPEGs have no chroma.
+ *  Errors: PP_ERR_INVALID for another value. */
+PP_API pp_status pp_ctx_set_jpeg_subsample(pp_ctx *ctx, pp_jpeg_subsample mode);
+
+/** Progressive JPEG output (libjpeg's standard progression of 10 scans, 6 for gray, with
+ *  optimised Huffman tables) when on is non-zero; baseline when 0 (the default). The same
+ *  pixels decode either way; progressive files are usually a few percent smaller and slower
+ *  to write. Errors: PP_ERR_INVALID (NULL ctx) only. */
+PP_API pp_status pp_ctx_set_jpeg_progressive(pp_ctx *ctx, int on);
+
+/** Optimised Huffman tables for JPEG output (a second pass over the image's coefficients)
+ *  when on is non-zero; the standard tables when 0 (the default). Lossless: the same pixels
+ *  decode, from a file usually a few percent smaller. Errors: PP_ERR_INVALID (NULL ctx) only. */
+PP_API pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on);
 
 /** The detailed message of the last failed call on this context ("" if none, or for a NULL
  *  ctx). Owned by the context: the pointer stays valid until the next call on the context. */
@@ -294,8 +322,9 @@ PP_API pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const c
 
 /** Saves an image; the format follows the path's extension (see pp_format_from_path; any other
  *  extension is PP_ERR_FORMAT). The file is written under a temporary name in the same folder
- *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel.
- *  Uses the context's PNG level / JPEG quality. Errors: PP_ERR_FORMAT, PP_ERR_IO (cannot
+ *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel
+ *  (gray and gray+alpha are written as a 1-component grayscale JPEG).
+ *  Uses the context's PNG level / JPEG settings. Errors: PP_ERR_FORMAT, PP_ERR_IO (cannot
  *  create, write or rename), PP_ERR_ENCODE, PP_ERR_NOMEM, PP_ERR_INVALID. */
 PP_API pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path);
 

@@ -106,6 +106,7 @@ pp_ctx *pp_ctx_new(void)
     ctx->max_memory = pp_default_max_memory();
     ctx->png_level = 5;
     ctx->jpeg_quality = 90;
+    ctx->jpeg_subsample = PP_SUBSAMPLE_AUTO;
     return ctx;
 }
 
@@ -199,6 +200,30 @@ pp_status pp_ctx_set_jpeg_quality(pp_ctx *ctx, int quality)
     if (quality < 1 || quality > 100)
         return pp_fail(ctx, PP_ERR_INVALID, "JPEG quality must be 1..100, not %d", quality);
     ctx->jpeg_quality = quality;
+    return PP_OK;
+}
+
+pp_status pp_ctx_set_jpeg_subsample(pp_ctx *ctx, pp_jpeg_subsample mode)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (mode != PP_SUBSAMPLE_AUTO && mode != PP_SUBSAMPLE_444 && mode != PP_SUBSAMPLE_422 &&
+        mode != PP_SUBSAMPLE_420)
+        return pp_fail(ctx, PP_ERR_INVALID, "unknown JPEG subsampling mode %d", (int)mode);
+    ctx->jpeg_subsample = mode;
+    return PP_OK;
+}
+
+pp_status pp_ctx_set_jpeg_progressive(pp_ctx *ctx, int on)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    ctx->jpeg_progressive = on != 0;
+    return PP_OK;
+}
+
+pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    ctx->jpeg_optimize = on != 0;
     return PP_OK;
 }
 

@@ -73,6 +73,8 @@ struct pp_ctx {
                             checked before allocating (see pp_ctx_set_max_memory) */
     int png_level;
     int jpeg_quality;
+    pp_jpeg_subsample jpeg_subsample;
+    int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
                                it small to cut small images into several strips) */
     char errmsg[PP_ERRMSG_MAX];

@@ -5,17 +5,18 @@
  * A file is read whole into memory and decoded from there, so files and memory buffers share one
  * decoder. The format comes from the magic bytes, never the name, and the bytes go to that
  * format's decoder: PNG to codec/png_read.c (libpng), PNM (P1-P6) to codec/pnm.c, Radiance HDR to
- * codec/hdr.c and PSD to codec/psd.c (decoders of pixpool's own), and JPEG, BMP, TGA and GIF to
- * codec/stb.c (stb_image).
+ * codec/hdr.c and PSD to codec/psd.c (decoders of pixpool's own), JPEG to codec/jpeg.c
+ * (libjpeg-turbo), and BMP, TGA and GIF to codec/stb.c (stb_image).
  * Every decoder reads the header first and checks the context's pixel and memory limits before
  * it allocates the image, which is allocated where the context's executor can see it (the
  * shared arena for the fork backend; pp_codec_alloc_image), so the decode needs no further copy
  * there.
  *
- * Saving encodes PNG with codec/png_write.c (zlib, strips on the executor) and JPEG, BMP and
- * TGA with stb_image_write (codec/stb.c) into an output sink of this file: a memory buffer (pp_save_mem) or a temporary
- * file in the destination's folder that is renamed into place (pp_save), so a saved file
- * appears complete or not at all.
+ * Saving encodes PNG with codec/png_write.c (zlib, strips on the executor), JPEG with
+ * codec/jpeg.c (libjpeg-turbo), and BMP and TGA with stb_image_write (codec/stb.c) into an
+ * output sink of this file: a memory buffer (pp_save_mem) or a temporary file in the
+ * destination's folder that is renamed into place (pp_save), so a saved file appears complete
+ * or not at all.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -129,6 +130,7 @@ static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const cha
     case PP_FORMAT_PNM: return pp_pnm_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_HDR: return pp_hdr_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_PSD: return pp_psd_decode(ctx, name, data, size, info, out);
+    case PP_FORMAT_JPEG: return pp_jpeg_decode(ctx, name, data, size, info, out);
     default: return pp_stb_decode(ctx, name, fmt, data, size, info, out);
     }
 }
@@ -278,6 +280,7 @@ static pp_status encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink
                         const char *name)
 {
     if (fmt == PP_FORMAT_PNG) return pp_png_encode(ctx, img, out, name);
+    if (fmt == PP_FORMAT_JPEG) return pp_jpeg_encode(ctx, img, out, name);
     return pp_stb_encode(ctx, img, fmt, out, name);
 }
 

@@ -4,9 +4,9 @@
  * io.c reads a file whole into memory, identifies its format from the magic bytes and hands the
  * bytes to that format's decoder; to save, it checks the image and hands it to an encoder with
  * a sink for the bytes. One file a codec: png_read.c (libpng) and png_write.c (zlib, strips
- * deflated in parallel on the executor), pnm.c, hdr.c and psd.c (decoders of pixpool's own),
- * stb.c (JPEG, BMP, TGA and GIF through stb_image; JPEG, BMP and
- * TGA through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
+ * deflated in parallel on the executor), jpeg.c (libjpeg-turbo, both ways), pnm.c, hdr.c and
+ * psd.c (decoders of pixpool's own), stb.c (BMP, TGA and GIF through stb_image; BMP and TGA
+ * through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
  *
  * Every decoder has the same contract: `name` (the file name, or "<memory>") prefixes every
  * message; data/size is the whole file, which io.c has already found to be of the codec's
@@ -68,20 +68,26 @@ pp_status pp_hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
 /* PSD (psd.c): the composited RGB image, always 4 channels of 8 bits. */
 pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                         pp_image_info *info, pp_image **out);
-/* JPEG, BMP, TGA or GIF (stb.c, through stb_image): fmt is the format io.c detected. */
+/* JPEG (jpeg.c, libjpeg-turbo): grayscale gives 1 channel, YCbCr, RGB, CMYK and YCCK give 3. */
+pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                         pp_image_info *info, pp_image **out);
+/* BMP, TGA or GIF (stb.c, through stb_image): fmt is the format io.c detected. */
 pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                         size_t size, pp_image_info *info, pp_image **out);
 
 /* ---- encoders ---------------------------------------------------------------------------- */
 
-/* Both write a valid image (io.c has checked it: data, size, 1-4 channels, stride) to `out`
+/* Each writes a valid image (io.c has checked it: data, size, 1-4 channels, stride) to `out`
    and return PP_OK, or a status with the message (prefixed by `name`) set on ctx; a sink that
    failed gives pp_sink_fail's status. */
 
 /* PNG (png_write.c) at the context's compression level, deflated in strips on the context's
    executor (the same bytes on every backend). */
 pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
-/* JPEG (at the context's quality), BMP or TGA (stb.c, through stb_image_write). */
+/* JPEG (jpeg.c, libjpeg-turbo) with the context's quality, subsampling, progressive and
+   optimize settings; gray (and gray+alpha) as a grayscale JPEG, alpha dropped. */
+pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
+/* BMP or TGA (stb.c, through stb_image_write). */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
                         const char *name);
 

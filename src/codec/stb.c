@@ -1,8 +1,8 @@
 /*
- * stb.c - JPEG, BMP, TGA and GIF (first frame) through stb_image, and JPEG, BMP and TGA through
+ * stb.c - BMP, TGA and GIF (first frame) through stb_image, and BMP and TGA through
  * stb_image_write, by way of the wrappers of stb_wrap.h (stb itself is compiled in stb_impl.c).
- * Before stb_image sees a JPEG or a BMP, checks of this file refuse what that stb would get
- * wrong (a Huffman table of over 256 codes, a palette index beyond the palette).
+ * Before stb_image sees a BMP, a check of this file refuses what that stb would get wrong (a
+ * palette index beyond the palette). (JPEG: jpeg.c.)
  */
 #include "codec.h"
 #include "stb_wrap.h"
@@ -12,53 +12,6 @@
 #include <string.h>
 
 /* ---- stb_image formats ------------------------------------------------------------------- */
-
-/* The stb_image this builds with trusts a JPEG's Huffman table sizes: a DHT whose 16 counts add
-   up to more than 256 codes makes it write past its tables. Walk the JPEG's segments the way stb
-   reads them (segment lengths; garbage between segments skipped up to the next 0xff, as stb
-   does; entropy-coded data up to the next marker) and refuse such a table before stb sees it.
-   The walk may look at more places than stb would, never fewer. Anything else malformed is left
-   to stb to report. */
-static bool jpeg_tables_ok(const uint8_t *d, size_t n)
-{
-    size_t pos = 2; /* after SOI */
-    while (pos < n) {
-        if (d[pos] != 0xff) { /* stb skips bytes between segments up to the next 0xff */
-            pos++;
-            continue;
-        }
-        while (pos < n && d[pos] == 0xff) pos++;
-        if (pos >= n) return true;
-        int m = d[pos++];
-        if (m == 0xd9) return true;                           /* EOI */
-        if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) continue;  /* no length */
-        if (n - pos < 2) return true;
-        size_t len = (size_t)d[pos] << 8 | d[pos + 1];
-        if (len < 2) return true;
-        size_t end = pos + len < n ? pos + len : n;
-        if (m == 0xc4) { /* DHT: tables of 1 + 16 + sum(counts) bytes */
-            size_t p = pos + 2;
-            while (p < pos + len) {
-                /* p may lie past `end` when the segment runs past the end of the file (the
-                   previous table's counts jumped there): no byte there may be read (fuzz) */
-                if (p >= end) return true;     /* truncated: stb reports it */
-                if (end - p < 17) return false; /* a table header cut short */
-                if (d[p] >> 4 > 1 || (d[p] & 15) > 3) return true; /* stb refuses it */
-                unsigned count = 0;
-                for (int i = 1; i <= 16; i++) count += d[p + i];
-                if (count > 256) return false;
-                p += 17 + count;
-            }
-        }
-        pos += len;
-        if (m == 0xda) { /* SOS: skip the entropy-coded data */
-            while (pos + 1 < n && !(d[pos] == 0xff && d[pos + 1] != 0 && d[pos + 1] != 0xff &&
-                                    (d[pos + 1] < 0xd0 || d[pos + 1] > 0xd7)))
-                pos++;
-        }
-    }
-    return true;
-}
 
 /* stb_image's BMP reader takes a paletted image's colours from a 256-entry table on its stack
    that it fills only with the entries the file holds (as many as fit between the headers and
@@ -106,7 +59,7 @@ static bool bmp_palette_ok(const uint8_t *d, size_t n, int64_t *entries, int *ba
     return true;
 }
 
-/* JPEG, BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c.) */
+/* BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c; JPEG: jpeg.c.) */
 pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                         size_t size, pp_image_info *info, pp_image **out)
 {
@@ -114,11 +67,9 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
         return pp_fail(ctx, PP_ERR_LIMIT, "%s: %zu bytes is over the %s decoder's limit of %d",
                        name, size, pp_format_name(fmt), INT_MAX);
     int len = (int)size, w, h, c;
-    if (fmt == PP_FORMAT_JPEG && !jpeg_tables_ok(data, size))
-        return pp_fail(ctx, PP_ERR_DECODE, "%s: bad DHT header (over 256 Huffman codes)", name);
     if (!pp_stb_info(fmt, data, len, &w, &h, &c)) {
         const char *why = pp_stb_failure_reason();
-        if (strcmp(why, "too large") == 0) /* stb's own limit, from the header (JPEG: 2^30 bytes) */
+        if (strcmp(why, "too large") == 0) /* stb's own limit, from the header */
             return pp_fail(ctx, PP_ERR_LIMIT, "%s: the header declares an image too large for the "
                            "%s decoder", name, pp_format_name(fmt));
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name,
@@ -139,13 +90,10 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
     pp_status st = pp_check_size(ctx, name, w, h, c, &bytes);
     if (st) return st;
     /* The memory limit covers stb_image's buffers too, estimated per pixel from what it
-       allocates: GIF 4 + 4 + 1 bytes (frame, background, history) and the result; JPEG up to
-       3 bytes per component (planes, progressive coefficients) and the result; BMP/TGA a
+       allocates: GIF 4 + 4 + 1 bytes (frame, background, history) and the result; BMP/TGA a
        4-channel buffer and the result; plus our image. */
     uint64_t px = (uint64_t)w * (uint64_t)h;
-    uint64_t per = fmt == PP_FORMAT_GIF    ? 9u + (uint64_t)c
-                   : fmt == PP_FORMAT_JPEG ? 4u * (uint64_t)c
-                                           : 4u + (uint64_t)c;
+    uint64_t per = fmt == PP_FORMAT_GIF ? 9u + (uint64_t)c : 4u + (uint64_t)c;
     if ((st = pp_check_memory(ctx, name, 0, px * per + bytes, "decoder buffers"))) return st;
     int64_t entries;
     int bad;
@@ -167,8 +115,8 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name, *why ? why : "cannot decode");
     }
     /* stb fills what is missing with zeros: a BMP, TGA or GIF whose pixel data ends early is
-       an error (a JPEG's entropy decoder reads ahead by design and reports bad data itself) */
-    if (past_end && fmt != PP_FORMAT_JPEG) {
+       an error */
+    if (past_end) {
         pp_stb_free(pixels);
         return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated %s pixel data", name,
                        pp_format_name(fmt));
@@ -198,9 +146,9 @@ static void stb_sink_cb(void *context, void *data, int size)
     if (size > 0) pp_sink_write(context, data, (size_t)size);
 }
 
-/* JPEG (alpha dropped: stb ignores it; gray is written as a colour JPEG), BMP (gray+alpha is
-   written as RGBA so the alpha survives) and TGA. stb wants tightly packed pixels, so a strided
-   image is packed into a copy first. stb's global settings (TGA RLE on, no flip) are left. */
+/* BMP (gray+alpha is written as RGBA so the alpha survives) and TGA. stb wants tightly packed
+   pixels, so a strided image is packed into a copy first. stb's global settings (TGA RLE on,
+   no flip) are left. */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
                         const char *name)
 {
@@ -232,13 +180,10 @@ pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink
         pixels = packed;
     }
     int ok;
-    switch (fmt) {
-    case PP_FORMAT_JPEG:
-        ok = pp_stb_write_jpg(stb_sink_cb, out, w, h, oc, pixels, ctx->jpeg_quality);
-        break;
-    case PP_FORMAT_BMP: ok = pp_stb_write_bmp(stb_sink_cb, out, w, h, oc, pixels); break;
-    default: ok = pp_stb_write_tga(stb_sink_cb, out, w, h, oc, pixels); break;
-    }
+    if (fmt == PP_FORMAT_BMP)
+        ok = pp_stb_write_bmp(stb_sink_cb, out, w, h, oc, pixels);
+    else
+        ok = pp_stb_write_tga(stb_sink_cb, out, w, h, oc, pixels);
     free(packed);
     if (out->err) return pp_sink_fail(ctx, out, name);
     if (!ok) return pp_fail(ctx, PP_ERR_ENCODE, "%s: the %s encoder failed", name,

@@ -3,8 +3,10 @@
  *
  * Both are compiled with static linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC), so no stb
  * symbol is exported and an application embedding its own copy of stb cannot clash with ours.
- * Only the formats pixpool reads through stb are compiled in (PNG goes through libpng, PNM
- * and HDR through pixpool's own decoders, pnm.c and hdr.c). Reading works from memory only (no
+ * Only the formats pixpool reads through stb are compiled into stb_image (PNG goes through
+ * libpng, JPEG through libjpeg-turbo (jpeg.c), PNM and HDR through pixpool's own decoders, pnm.c
+ * and hdr.c). stb_image_write has no such switches: its PNG and JPEG writers are static
+ * functions nothing calls, which the compiler drops. Reading works from memory only (no
  * stdio). stb's global settings (vertical flip, TGA RLE) are never changed.
  *
  * pp_stb_info() calls stb's per-format header readers directly (they are static functions of
@@ -24,17 +26,19 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 
-/* stb relies on two's complement wrap-around in places (e.g. the JPEG writer's bit buffer does
-   `int <<= 8` past INT_MAX), which C leaves undefined and UBSan rejects. -fwrapv makes exactly
+/* stb relies on two's complement wrap-around in places (e.g. the JPEG writer's bit buffer, used
+   until pixpool wrote JPEG with libjpeg, does `int <<= 8` past INT_MAX), which C leaves
+   undefined and UBSan rejects. -fwrapv makes exactly
    that defined, for stb's code only; the optimisation level stays as given. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("wrapv")
 #endif
 
-/* stb_image does not initialise all it allocates: a corrupt JPEG whose scan uses a Huffman table
-   it never defined is decoded with whatever the heap held (uninitialised reads, indices out of
-   nowhere). Zeroed memory makes such tables empty and the result deterministic. */
+/* stb_image does not initialise all it allocates: a corrupt JPEG whose scan used a Huffman table
+   it never defined was decoded with whatever the heap held (uninitialised reads, indices out of
+   nowhere; its JPEG decoder is no longer compiled). Zeroed memory keeps any such read of the
+   remaining decoders deterministic. */
 #define STBI_MALLOC(size) calloc(1, (size))
 #define STBI_REALLOC(ptr, size) realloc((ptr), (size))
 #define STBI_FREE(ptr) free(ptr)
@@ -42,7 +46,6 @@
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
 #define STBI_ONLY_GIF
@@ -65,7 +68,6 @@ int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int
     stbi__g_failure_reason = NULL;
     stbi__start_mem(&s, buf, len);
     switch (format) {
-    case PP_FORMAT_JPEG: ok = stbi__jpeg_info(&s, w, h, comp); break;
     case PP_FORMAT_BMP: ok = stbi__bmp_info(&s, w, h, comp); break;
     case PP_FORMAT_TGA: ok = stbi__tga_info(&s, w, h, comp); break;
     case PP_FORMAT_GIF: ok = stbi__gif_info(&s, w, h, comp); break;
@@ -129,12 +131,6 @@ const char *pp_stb_failure_reason(void)
 {
     const char *r = stbi_failure_reason();
     return r ? r : "";
-}
-
-int pp_stb_write_jpg(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
-                     const void *data, int quality)
-{
-    return stbi_write_jpg_to_func(fn, context, w, h, comp, data, quality);
 }
 
 int pp_stb_write_bmp(pp_stb_write_fn *fn, void *context, int w, int h, int comp,

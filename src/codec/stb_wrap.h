@@ -11,7 +11,7 @@
 
 #include "pixpool.h"
 
-/* Reads the header of an image of the given format (JPEG, BMP, TGA, GIF or PSD) without
+/* Reads the header of an image of the given format (BMP, TGA, GIF or PSD) without
    decoding pixels. Returns 1 and the size and the channels stb decodes it to, or 0. */
 int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp);
 
@@ -28,8 +28,6 @@ const char *pp_stb_failure_reason(void);
 /* Encoders writing through a callback; data is tightly packed (stride == w * comp). Return 1
    on success, 0 on failure. */
 typedef void pp_stb_write_fn(void *context, void *data, int size);
-int pp_stb_write_jpg(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
-                     const void *data, int quality);
 int pp_stb_write_bmp(pp_stb_write_fn *fn, void *context, int w, int h, int comp,
                      const void *data);
 int pp_stb_write_tga(pp_stb_write_fn *fn, void *context, int w, int h, int comp,

@@ -1,0 +1,459 @@
+/*
+ * jpeg.c - JPEG decoding and encoding through libjpeg-turbo (the libjpeg API of jpeglib.h).
+ *
+ * libjpeg-turbo's SIMD DCT, colour conversion and upsampling make it 2-3x faster than
+ * stb_image / stb_image_write (which pixpool used before), and its failures come back through
+ * its error manager with a reason. Both directions use the settings of libjpeg's own tools
+ * (djpeg, cjpeg): the accurate integer DCT (JDCT_ISLOW) and fancy (triangle) upsampling.
+ *
+ * Decoding: the header is read first (and is all that is read for pp_info), the context's
+ * limits are checked, with the decoder's own buffers counted, before libjpeg allocates anything
+ * of the image's size, and the scanlines are decoded straight into the rows of the image from
+ * pp_codec_alloc_image (in the shared arena with the fork backend: no copy). Grayscale gives 1
+ * channel; YCbCr and RGB give 3; CMYK and YCCK give 3 (RGB, converted here: cmyk_to_rgb).
+ * Strict: every corrupt-data warning of libjpeg fails the decode (see on_message), as
+ * stb_image's decoder did. A progressive file may have at most MAX_SCANS scans.
+ *
+ * Encoding: the context's quality (baseline quantisation tables), chroma subsampling (AUTO:
+ * 4:4:4 from quality 90 up, 4:2:0 below, as libvips and ImageMagick choose), progressive scans
+ * and optimised Huffman tables. Gray and gray+alpha become a 1-component grayscale JPEG, RGB
+ * and RGBA a YCbCr one; alpha is dropped. Rows are handed to libjpeg by pointer (RGBA through
+ * libjpeg-turbo's JCS_EXT_RGBX, which skips the 4th byte), so a strided image needs no packed
+ * copy; the compressed bytes go to the sink in chunks of OUT_CHUNK bytes.
+ *
+ * Errors: libjpeg reports a failure through error_exit, which must not return. Ours (on_error)
+ * formats libjpeg's message into the job and longjmps back to the guard function of this file
+ * (read_guarded / write_guarded) that called setjmp, so the jump never leaves jpeg.c; as in
+ * png_read.c everything the decode touches lives in a job struct reached through a pointer,
+ * so nothing a longjmp could leave indeterminate is a local of the function calling setjmp.
+ * libjpeg never prints: output_message and emit_message are ours and silent.
+ */
+#include "codec.h"
+
+#include <limits.h>
+#include <setjmp.h>
+#include <stdio.h> /* jpeglib.h needs FILE and size_t declared before it */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#ifndef JCS_EXTENSIONS
+#error "pixpool needs libjpeg-turbo (its JCS_EXT_RGBX input colour space)"
+#endif
+
+/* The most scans a progressive JPEG may have. Each scan is a pass over every block of the
+   components it covers even when it holds (almost) no data, so a few bytes per scan can make a
+   hostile file cost minutes; encoders write about 10 (libjpeg's progression: 10 for colour, 6
+   for gray). 500 is the limit of libjpeg-turbo's own TurboJPEG API (TJFLAG_LIMITSCANS; djpeg
+   -maxscans is the same guard). */
+#define MAX_SCANS 500
+#define ROWS_PER_CALL 16         /* scanlines handed to libjpeg per call */
+#define OUT_CHUNK ((size_t)1 << 16) /* compressed bytes written to the sink at a time */
+/* libjpeg's fixed allocations of a decoder (its pools, Huffman and IDCT tables, colour
+   conversion tables: 25-40 KiB measured with valgrind's massif), counted with a margin. */
+#define DECODER_FIXED_BYTES ((uint64_t)256 << 10)
+
+/* Where a failure of libjpeg, or of a callback of this file, is reported: the first member of
+   both jobs (cinfo->client_data points to it). */
+typedef struct jpeg_trap {
+    jmp_buf jmp;
+    pp_status status;
+    char msg[JMSG_LENGTH_MAX + 96];
+} jpeg_trap;
+
+static _Noreturn void trap_raise(j_common_ptr cinfo, pp_status status, const char *msg)
+{
+    jpeg_trap *t = cinfo->client_data;
+    t->status = status;
+    snprintf(t->msg, sizeof t->msg, "%s", msg);
+    longjmp(t->jmp, 1);
+}
+
+/* error_exit: libjpeg's message, with a status from its code. */
+static void on_error(j_common_ptr cinfo)
+{
+    char text[JMSG_LENGTH_MAX];
+    (*cinfo->err->format_message)(cinfo, text);
+    pp_status st = cinfo->is_decompressor ? PP_ERR_DECODE : PP_ERR_ENCODE;
+    switch (cinfo->err->msg_code) {
+    case JERR_OUT_OF_MEMORY: st = PP_ERR_NOMEM; break;
+    case JERR_IMAGE_TOO_BIG:
+    case JERR_WIDTH_OVERFLOW: {
+        char msg[JMSG_LENGTH_MAX + 64];
+        snprintf(msg, sizeof msg, "image too large for libjpeg (%s)", text);
+        trap_raise(cinfo, PP_ERR_LIMIT, msg);
+    }
+    case JERR_NO_BACKING_STORE:
+        /* a whole-image buffer over cinfo->mem->max_memory_to_use (set from the memory limit;
+           the estimate checked before decoding should have refused the file first) */
+        trap_raise(cinfo, PP_ERR_LIMIT, "the decoder's buffers exceed the memory limit");
+    default: break;
+    }
+    trap_raise(cinfo, st, text);
+}
+
+/* libjpeg's messages are never printed. */
+static void on_output(j_common_ptr cinfo) { (void)cinfo; }
+
+/* emit_message: level >= 0 are trace messages (ignored). Level -1 is a warning, which in a
+   decoder means corrupt data: a premature end of the file (libjpeg would go on with a fake
+   EOI marker and gray blocks), extraneous bytes before a marker, a bad Huffman or arithmetic
+   code, a missing restart marker, an inconsistent progression... Each of these fails the
+   decode, as a truncated or damaged file did with stb_image: pixpool refuses damaged input
+   rather than decoding a guess. Two warnings are not about the image data and are let pass, as
+   libjpeg handles them well: an unknown JFIF version, and an unknown Adobe transform code
+   (libjpeg then takes the colour space from the component count). */
+static void on_message(j_common_ptr cinfo, int level)
+{
+    if (level >= 0 || !cinfo->is_decompressor) return;
+    int code = cinfo->err->msg_code;
+    if (code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM) return;
+    on_error(cinfo);
+}
+
+static void init_errors(struct jpeg_error_mgr *err)
+{
+    jpeg_std_error(err);
+    err->error_exit = on_error;
+    err->output_message = on_output;
+    err->emit_message = on_message;
+}
+
+/* ---- decoding ---------------------------------------------------------------------------- */
+
+typedef struct jpeg_rjob {
+    jpeg_trap trap; /* first: see jpeg_trap */
+    struct jpeg_decompress_struct cinfo;
+    struct jpeg_error_mgr err;
+    struct jpeg_progress_mgr progress;
+    pp_ctx *ctx;
+    const char *name;
+    const uint8_t *data;
+    size_t size;
+    bool decode;       /* false: header only */
+    pp_status status;  /* a failure raised by pixpool itself (message already set) */
+    pp_image_info header;
+    pp_image *img;
+    uint8_t *cmyk;     /* one decoded CMYK row */
+} jpeg_rjob;
+
+/* Called by libjpeg as it goes (once per row of MCUs, and each scan): stops a file of too many
+   scans. */
+static void on_progress(j_common_ptr cinfo)
+{
+    if (!cinfo->is_decompressor) return;
+    if (((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "more than %d scans (progressive JPEGs have about 10)",
+                 MAX_SCANS);
+        trap_raise(cinfo, PP_ERR_LIMIT, msg);
+    }
+}
+
+static uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+
+/* What libjpeg allocates to decode the file whose header cinfo holds, besides the image.
+   - A file of several scans (progressive, or sequential with the components in separate scans)
+     is read whole before the first row comes out, into a coefficient buffer of 64 coefficients
+     of 2 bytes per 8x8 block of every component, each component padded to whole MCUs
+     (jdcoefct.c): about 2 bytes per sample.
+   - Every file: a few rows of MCUs of every component (jdmainct.c keeps up to 3 row groups
+     plus context rows, jdsample.c one upsampled row group): bounded by 16 x max_v_samp_factor
+     rows of the padded width per component.
+   - The CMYK row of this file, and libjpeg's fixed tables (DECODER_FIXED_BYTES). */
+static uint64_t decoder_bytes(const struct jpeg_decompress_struct *ci)
+{
+    bool whole = ci->progressive_mode || ci->comps_in_scan < ci->num_components;
+    uint64_t padded_w = round_up(ci->image_width, 8u * (uint64_t)ci->max_h_samp_factor);
+    uint64_t total = DECODER_FIXED_BYTES + (uint64_t)ci->image_width * 4u;
+    for (int i = 0; i < ci->num_components; i++) {
+        const jpeg_component_info *c = &ci->comp_info[i];
+        if (whole)
+            total += round_up(c->width_in_blocks, (uint64_t)c->h_samp_factor) *
+                     round_up(c->height_in_blocks, (uint64_t)c->v_samp_factor) * DCTSIZE2 *
+                     sizeof(JCOEF);
+        total += padded_w * 16u * (uint64_t)ci->max_v_samp_factor;
+    }
+    return total;
+}
+
+/* CMYK (and YCCK, which libjpeg turns into CMYK) to RGB, rounded to nearest. With an Adobe
+   APP14 marker - Photoshop and libjpeg write one with every CMYK file - the samples are stored
+   inverted (255 = no ink), so with inks c = 255 - C, k = 255 - K:
+       R = 255 (1 - c/255) (1 - k/255) = C * K / 255,  G = M * K / 255,  B = Y * K / 255.
+   Without the marker the samples are the inks themselves:
+       R = (255 - C) (255 - K) / 255, and so on.
+   (libvips decides the same way; stb_image assumed the Adobe convention always.) */
+static void cmyk_to_rgb(const uint8_t *src, uint8_t *dst, int width, bool inverted)
+{
+    const unsigned flip = inverted ? 0u : 255u;
+    for (int x = 0; x < width; x++, src += 4, dst += 3) {
+        unsigned k = src[3] ^ flip;
+        for (int i = 0; i < 3; i++) dst[i] = (uint8_t)(((src[i] ^ flip) * k + 127u) / 255u);
+    }
+}
+
+/* The body of the decode; libjpeg's failures longjmp out of it to read_guarded. Returns 1 on
+   success, 0 on a failure of pixpool's own (job->status). */
+static int read_body(jpeg_rjob *job)
+{
+    j_decompress_ptr ci = &job->cinfo;
+    jpeg_create_decompress(ci);
+    ci->progress = &job->progress;
+    job->progress.progress_monitor = on_progress;
+    jpeg_mem_src(ci, job->data, (unsigned long)job->size);
+    jpeg_read_header(ci, TRUE);
+
+    int channels;
+    bool cmyk = false;
+    switch (ci->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        channels = 1;
+        ci->out_color_space = JCS_GRAYSCALE;
+        break;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        channels = 3;
+        ci->out_color_space = JCS_RGB;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        channels = 3;
+        ci->out_color_space = JCS_CMYK;
+        cmyk = true;
+        break;
+    default:
+        job->status = pp_fail(job->ctx, PP_ERR_DECODE,
+                              "%s: unsupported JPEG colour space (%d components)", job->name,
+                              ci->num_components);
+        return 0;
+    }
+    const int w = (int)ci->image_width, h = (int)ci->image_height; /* <= 65500: libjpeg */
+    job->header = (pp_image_info){PP_FORMAT_JPEG, w, h, channels, ci->data_precision};
+    if (!job->decode) return 1;
+
+    /* the limits, before anything of the image's size is allocated */
+    size_t bytes;
+    job->status = pp_check_size(job->ctx, job->name, w, h, channels, &bytes);
+    if (job->status != PP_OK) return 0;
+    job->status = pp_check_memory(job->ctx, job->name, 0, (uint64_t)bytes + decoder_bytes(ci),
+                                  "decoder buffers");
+    if (job->status != PP_OK) return 0;
+    /* and libjpeg's own check of its whole-image buffers, as a second line */
+    uint64_t left = job->ctx->max_memory - bytes; /* > 0: checked above */
+    ci->mem->max_memory_to_use = left > (uint64_t)LONG_MAX ? LONG_MAX : (long)left;
+
+    ci->dct_method = JDCT_ISLOW;       /* djpeg's defaults, said explicitly */
+    ci->do_fancy_upsampling = TRUE;
+    jpeg_start_decompress(ci);         /* a multi-scan file is read whole here */
+    if ((int)ci->output_width != w || (int)ci->output_height != h ||
+        ci->output_components != (cmyk ? 4 : channels)) {
+        job->status = pp_fail(job->ctx, PP_ERR_DECODE, "%s: unexpected decoder output layout",
+                              job->name);
+        return 0;
+    }
+    job->status = pp_codec_alloc_image(job->ctx, job->name, w, h, channels, &job->img);
+    if (job->status != PP_OK) return 0;
+    if (cmyk && !(job->cmyk = malloc((size_t)w * 4u))) {
+        job->status = pp_fail(job->ctx, PP_ERR_NOMEM, "%s: out of memory", job->name);
+        return 0;
+    }
+    const pp_image *img = job->img;
+    JSAMPROW rows[ROWS_PER_CALL];
+    while (ci->output_scanline < ci->output_height) {
+        JDIMENSION y = ci->output_scanline, n = 1;
+        if (cmyk) {
+            rows[0] = job->cmyk;
+        } else {
+            n = ci->output_height - y < ROWS_PER_CALL ? ci->output_height - y : ROWS_PER_CALL;
+            for (JDIMENSION i = 0; i < n; i++) rows[i] = img->data + (size_t)(y + i) * img->stride;
+        }
+        JDIMENSION got = jpeg_read_scanlines(ci, rows, n);
+        if (got == 0) { /* cannot happen with a memory source, which never suspends */
+            job->status = pp_fail(job->ctx, PP_ERR_DECODE, "%s: the decoder stopped at row %u",
+                                  job->name, (unsigned)y);
+            return 0;
+        }
+        if (cmyk) cmyk_to_rgb(job->cmyk, img->data + (size_t)y * img->stride, w,
+                              ci->saw_Adobe_marker);
+    }
+    jpeg_finish_decompress(ci); /* reads the rest, up to EOI (a file cut there fails) */
+    return 1;
+}
+
+static int read_guarded(jpeg_rjob *job)
+{
+    if (setjmp(job->trap.jmp)) return 0;
+    return read_body(job);
+}
+
+pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                         pp_image_info *info, pp_image **out)
+{
+    if (size > ULONG_MAX)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %zu bytes is over the JPEG decoder's limit",
+                       name, size);
+    jpeg_rjob *job = calloc(1, sizeof *job);
+    if (!job) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    job->ctx = ctx;
+    job->name = name;
+    job->data = data;
+    job->size = size;
+    job->decode = out != NULL;
+    init_errors(&job->err);
+    job->cinfo.err = &job->err;
+    job->cinfo.client_data = &job->trap;
+
+    int ok = read_guarded(job);
+    jpeg_destroy_decompress(&job->cinfo); /* safe before and after create (mem NULL or set) */
+    free(job->cmyk);
+    pp_status st = PP_OK;
+    if (!ok) {
+        pp_image_free(job->img);
+        st = job->status != PP_OK ? job->status
+                                  : pp_fail(ctx, job->trap.status, "%s: %s", name, job->trap.msg);
+    } else {
+        if (info) *info = job->header;
+        if (out) *out = job->img;
+    }
+    free(job);
+    return st;
+}
+
+/* ---- encoding ---------------------------------------------------------------------------- */
+
+typedef struct jpeg_wjob {
+    jpeg_trap trap; /* first: see jpeg_trap */
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_error_mgr err;
+    struct jpeg_destination_mgr dest;
+    const pp_ctx *ctx;
+    const pp_image *img;
+    pp_sink *out;
+    uint8_t *gray;   /* a gray+alpha row without its alpha (width bytes) */
+    JOCTET *chunk;   /* OUT_CHUNK bytes of compressed data on their way to the sink */
+} jpeg_wjob;
+
+static void dest_init(j_compress_ptr ci)
+{
+    jpeg_wjob *job = ci->client_data;
+    ci->dest->next_output_byte = job->chunk;
+    ci->dest->free_in_buffer = OUT_CHUNK;
+}
+
+/* A full chunk goes to the sink; a sink that failed stops the encoder at once. */
+static boolean dest_flush(j_compress_ptr ci)
+{
+    jpeg_wjob *job = ci->client_data;
+    pp_sink_write(job->out, job->chunk, OUT_CHUNK);
+    if (job->out->err) trap_raise((j_common_ptr)ci, PP_ERR_IO, "the output failed");
+    dest_init(ci);
+    return TRUE;
+}
+
+static void dest_term(j_compress_ptr ci)
+{
+    jpeg_wjob *job = ci->client_data;
+    pp_sink_write(job->out, job->chunk, OUT_CHUNK - ci->dest->free_in_buffer);
+}
+
+/* The luma sampling factors (h, v) of a subsampling mode at a quality. */
+static void luma_sampling(pp_jpeg_subsample mode, int quality, int *h, int *v)
+{
+    if (mode == PP_SUBSAMPLE_AUTO) mode = quality >= 90 ? PP_SUBSAMPLE_444 : PP_SUBSAMPLE_420;
+    *h = mode == PP_SUBSAMPLE_444 ? 1 : 2;
+    *v = mode == PP_SUBSAMPLE_420 ? 2 : 1;
+}
+
+/* The encode; libjpeg's failures longjmp out of it to write_guarded. */
+static void write_body(jpeg_wjob *job)
+{
+    j_compress_ptr ci = &job->cinfo;
+    const pp_image *img = job->img;
+    const pp_ctx *ctx = job->ctx;
+    jpeg_create_compress(ci);
+    job->dest.init_destination = dest_init;
+    job->dest.empty_output_buffer = dest_flush;
+    job->dest.term_destination = dest_term;
+    ci->dest = &job->dest;
+
+    const int c = img->channels;
+    ci->image_width = (JDIMENSION)img->width;
+    ci->image_height = (JDIMENSION)img->height;
+    ci->input_components = c <= 2 ? 1 : c;
+    ci->in_color_space = c <= 2 ? JCS_GRAYSCALE : c == 3 ? JCS_RGB : JCS_EXT_RGBX;
+    jpeg_set_defaults(ci); /* YCbCr for colour input, grayscale for gray */
+    ci->dct_method = JDCT_ISLOW;
+    /* baseline tables (values clamped to 255) at every quality, as libvips and ImageMagick
+       write them, so that every decoder reads the file */
+    jpeg_set_quality(ci, ctx->jpeg_quality, TRUE);
+    if (c >= 3) {
+        int h, v;
+        luma_sampling(ctx->jpeg_subsample, ctx->jpeg_quality, &h, &v);
+        ci->comp_info[0].h_samp_factor = h;
+        ci->comp_info[0].v_samp_factor = v;
+        for (int i = 1; i < 3; i++) ci->comp_info[i].h_samp_factor = ci->comp_info[i].v_samp_factor = 1;
+    }
+    ci->optimize_coding = ctx->jpeg_optimize ? TRUE : FALSE;
+    if (ctx->jpeg_progressive) jpeg_simple_progression(ci); /* libjpeg optimises its tables */
+    jpeg_start_compress(ci, TRUE);
+    JSAMPROW rows[ROWS_PER_CALL];
+    while (ci->next_scanline < ci->image_height) {
+        JDIMENSION y = ci->next_scanline, n = 1;
+        if (c == 2) {
+            const uint8_t *s = img->data + (size_t)y * img->stride;
+            for (int x = 0; x < img->width; x++) job->gray[x] = s[2 * x];
+            rows[0] = job->gray;
+        } else {
+            n = ci->image_height - y < ROWS_PER_CALL ? ci->image_height - y : ROWS_PER_CALL;
+            for (JDIMENSION i = 0; i < n; i++) rows[i] = img->data + (size_t)(y + i) * img->stride;
+        }
+        jpeg_write_scanlines(ci, rows, n);
+    }
+    jpeg_finish_compress(ci);
+}
+
+static int write_guarded(jpeg_wjob *job)
+{
+    if (setjmp(job->trap.jmp)) return 0;
+    write_body(job);
+    return 1;
+}
+
+pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
+{
+    if (img->width > JPEG_MAX_DIMENSION || img->height > JPEG_MAX_DIMENSION)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %dx%d is too large for JPEG (at most %d pixels "
+                       "a side)", name, img->width, img->height, (int)JPEG_MAX_DIMENSION);
+    jpeg_wjob *job = calloc(1, sizeof *job);
+    JOCTET *chunk = malloc(OUT_CHUNK);
+    uint8_t *gray = img->channels == 2 ? malloc((size_t)img->width) : NULL;
+    if (!job || !chunk || (img->channels == 2 && !gray)) {
+        free(job);
+        free(chunk);
+        free(gray);
+        return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    }
+    job->ctx = ctx;
+    job->img = img;
+    job->out = out;
+    job->chunk = chunk;
+    job->gray = gray;
+    init_errors(&job->err);
+    job->cinfo.err = &job->err;
+    job->cinfo.client_data = &job->trap;
+
+    int ok = write_guarded(job);
+    jpeg_destroy_compress(&job->cinfo);
+    pp_status st = PP_OK;
+    if (out->err) /* a sink that failed stopped the encoder (dest_flush) or failed at its end */
+        st = pp_sink_fail(ctx, out, name);
+    else if (!ok)
+        st = pp_fail(ctx, job->trap.status, "%s: %s", name, job->trap.msg);
+    free(gray);
+    free(chunk);
+    free(job);
+    return st;
+}
