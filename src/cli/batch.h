@@ -26,6 +26,8 @@ typedef struct batch_opts {
     const char **specs; /* the -f specs, in order (validated up front) */
     int nspecs;
     int png_level, quality;
+    int jpeg_subsample;       /* a pp_jpeg_subsample */
+    int jpeg_progressive, jpeg_optimize;
     uint64_t max_pixels;
     uint64_t max_memory;      /* per file in flight; 0: the library's default */
     int recursive;

@@ -14,6 +14,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_backend(const char *s);
 /* Parses an integer in [lo, hi] into *out; prints a usage error and returns -1 on failure. */
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
+/* Parses a --jpeg-subsample value (auto, 444, 422, 420) into a pp_jpeg_subsample; prints a
+   usage error and returns -1 on failure. */
+int cli_parse_subsample(const char *s, int *out);
 /* Parses a byte count: digits with an optional binary suffix K, M, G or T (KiB ... TiB; "KiB",
    "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
    failure. */

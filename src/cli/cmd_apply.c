@@ -24,6 +24,11 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "      --band-rows N    rows per band (default 0: automatic)\n"
             "      --png-level N    PNG compression 0..9 (default 5)\n"
             "      --quality N      JPEG quality 1..100 (default 90)\n"
+            "      --jpeg-subsample auto|444|422|420\n"
+            "                       JPEG chroma subsampling (default auto: 444 at quality 90\n"
+            "                       and above, 420 below)\n"
+            "      --jpeg-progressive  progressive JPEG (default off: baseline)\n"
+            "      --jpeg-optimize  optimised JPEG Huffman tables (default off)\n"
             "      --max-pixels N   refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of the load and of the run\n"
             "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
@@ -39,7 +44,8 @@ int cmd_apply(int argc, char **argv)
         {"workers", required_argument, 0, 'j'}, {"band-rows", required_argument, 0, 1},
         {"png-level", required_argument, 0, 2}, {"quality", required_argument, 0, 3},
         {"max-pixels", required_argument, 0, 4}, {"max-memory", required_argument, 0, 5},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"jpeg-subsample", required_argument, 0, 6}, {"jpeg-progressive", no_argument, 0, 7},
+        {"jpeg-optimize", no_argument, 0, 8}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
     pp_image *in = NULL, *out = NULL;
@@ -97,6 +103,14 @@ int cmd_apply(int argc, char **argv)
             pp_ctx_set_max_memory(ctx, bytes);
             break;
         }
+        case 6: {
+            int mode;
+            if (cli_parse_subsample(optarg, &mode)) goto done;
+            pp_ctx_set_jpeg_subsample(ctx, (pp_jpeg_subsample)mode);
+            break;
+        }
+        case 7: pp_ctx_set_jpeg_progressive(ctx, 1); break;
+        case 8: pp_ctx_set_jpeg_optimize(ctx, 1); break;
         case 'h':
             apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;

@@ -38,6 +38,11 @@ static void batch_usage(FILE *f)
             "                         .jpeg .bmp .tga keep their name, others become .png)\n"
             "      --png-level N      PNG compression 0..9 (default 5)\n"
             "      --quality N        JPEG quality 1..100 (default 90)\n"
+            "      --jpeg-subsample auto|444|422|420\n"
+            "                         JPEG chroma subsampling (default auto: 444 at quality\n"
+            "                         90 and above, 420 below)\n"
+            "      --jpeg-progressive progressive JPEG (default off: baseline)\n"
+            "      --jpeg-optimize    optimised JPEG Huffman tables (default off)\n"
             "      --max-pixels N     refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of one file may hold,\n"
             "                         per file in flight, e.g. 512M or 4G (default: half the\n"
@@ -152,7 +157,8 @@ static const char *backend_name(int b)
 int cmd_batch(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_PNG, O_QUALITY, O_MAXPIX, O_FILES, O_SKIP, O_OVER, O_SHARD,
-           O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM };
+           O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM, O_SUBSAMPLE, O_PROGRESSIVE,
+           O_OPTIMIZE };
     static const struct option opts[] = {
         {"filter", required_argument, 0, 'f'},       {"recursive", no_argument, 0, 'r'},
         {"format", required_argument, 0, O_FORMAT},  {"backend", required_argument, 0, 'b'},
@@ -160,6 +166,9 @@ int cmd_batch(int argc, char **argv)
         {"png-level", required_argument, 0, O_PNG},  {"quality", required_argument, 0, O_QUALITY},
         {"max-pixels", required_argument, 0, O_MAXPIX},
         {"max-memory", required_argument, 0, O_MAXMEM},
+        {"jpeg-subsample", required_argument, 0, O_SUBSAMPLE},
+        {"jpeg-progressive", no_argument, 0, O_PROGRESSIVE},
+        {"jpeg-optimize", no_argument, 0, O_OPTIMIZE},
         {"files-from", required_argument, 0, O_FILES}, {"null", no_argument, 0, '0'},
         {"skip-existing", no_argument, 0, O_SKIP},   {"overwrite", no_argument, 0, O_OVER},
         {"shard", required_argument, 0, O_SHARD},    {"report", required_argument, 0, O_REPORT},
@@ -232,6 +241,11 @@ int cmd_batch(int argc, char **argv)
             if (cli_parse_int("--quality", optarg, 1, 100, &v)) goto done;
             o.quality = (int)v;
             break;
+        case O_SUBSAMPLE:
+            if (cli_parse_subsample(optarg, &o.jpeg_subsample)) goto done;
+            break;
+        case O_PROGRESSIVE: o.jpeg_progressive = 1; break;
+        case O_OPTIMIZE: o.jpeg_optimize = 1; break;
         case O_MAXPIX:
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             o.max_pixels = (uint64_t)v;

@@ -43,6 +43,20 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+int cli_parse_subsample(const char *s, int *out)
+{
+    static const char *const names[] = {"auto", "444", "422", "420"};
+    static const pp_jpeg_subsample modes[] = {PP_SUBSAMPLE_AUTO, PP_SUBSAMPLE_444,
+                                              PP_SUBSAMPLE_422, PP_SUBSAMPLE_420};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)modes[i];
+            return 0;
+        }
+    cli_error("--jpeg-subsample: '%s' is not one of auto, 444, 422, 420", s);
+    return -1;
+}
+
 int cli_parse_size(const char *opt, const char *s, uint64_t *out)
 {
     static const char units[] = "KMGT";
