@@ -12,7 +12,7 @@
  * pp_codec_alloc_image (in the shared arena with the fork backend: no copy). Grayscale gives 1
  * channel; YCbCr and RGB give 3; CMYK and YCCK give 3 (RGB, converted here: cmyk_to_rgb).
  * Strict: every corrupt-data warning of libjpeg fails the decode (see on_message), as
- * stb_image's decoder did. A progressive file may have at most MAX_SCANS scans.
+ * stb_image's decoder did. A progressive file may have at most MAX_SCANS (100) scans.
  *
  * Encoding: the context's quality (baseline quantisation tables), chroma subsampling (AUTO:
  * 4:4:4 from quality 90 up, 4:2:0 below, as libvips and ImageMagick choose), progressive scans
@@ -43,12 +43,15 @@
 #error "pixpool needs libjpeg-turbo (its JCS_EXT_RGBX input colour space)"
 #endif
 
-/* The most scans a progressive JPEG may have. Each scan is a pass over every block of the
-   components it covers even when it holds (almost) no data, so a few bytes per scan can make a
-   hostile file cost minutes; encoders write about 10 (libjpeg's progression: 10 for colour, 6
-   for gray). 500 is the limit of libjpeg-turbo's own TurboJPEG API (TJFLAG_LIMITSCANS; djpeg
-   -maxscans is the same guard). */
-#define MAX_SCANS 500
+/* The most scans a progressive JPEG may have (djpeg -maxscans is the same guard). Each scan is
+   a pass over every block of the components it covers even when it holds (almost) no data, so a
+   few bytes per scan make a hostile file cost minutes: a valid 1.5 MB file of 8192x8192 gray
+   pixels in 704 scans takes djpeg 18 s, about 24 ms a scan, and at pixpool's default pixel limit
+   (2^30) a scan can cost 16x that. Encoders write about 10 (libjpeg's progression: 10 for
+   colour, 6 for gray; mozjpeg's scan optimisation stays well below 100), and one scan per
+   coefficient and component would be 192. 100 (LibreOffice's limit; TurboJPEG's
+   TJFLAG_LIMITSCANS allows 500) bounds that file to 2.4 s and a gigapixel one to about 40 s. */
+#define MAX_SCANS 100
 #define ROWS_PER_CALL 16         /* scanlines handed to libjpeg per call */
 #define OUT_CHUNK ((size_t)1 << 16) /* compressed bytes written to the sink at a time */
 /* libjpeg's fixed allocations of a decoder (its pools, Huffman and IDCT tables, colour
@@ -146,8 +149,8 @@ static void on_progress(j_common_ptr cinfo)
     if (!cinfo->is_decompressor) return;
     if (((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS) {
         char msg[96];
-        snprintf(msg, sizeof msg, "more than %d scans (progressive JPEGs have about 10)",
-                 MAX_SCANS);
+        snprintf(msg, sizeof msg, "more than %d scans, the limit for a progressive JPEG "
+                 "(they have about 10)", MAX_SCANS);
         trap_raise(cinfo, PP_ERR_LIMIT, msg);
     }
 }
