@@ -86,6 +86,9 @@ expect 2 "$PP" apply -f rotate:angle=45 "$S" "$T/t.png"; err_has "angle: '45' is
 expect 2 "$PP" apply -f invert "$S" "$T/t.xyz"; err_has "use .png"
 expect 2 "$PP" apply -b gpu -f invert "$S" "$T/t.png"; err_has "unknown backend"
 expect 2 "$PP" apply -j 0 -f invert "$S" "$T/t.png"
+expect 2 "$PP" apply --jpeg-subsample 421 -f invert "$S" "$T/t.jpg"
+err_has "pixpool: error: --jpeg-subsample: '421' is not one of auto, 444, 422, 420"
+expect 2 "$PP" apply --quality 0 -f invert "$S" "$T/t.jpg"; err_has "--quality"
 expect 2 "$PP" apply -f invert "$S"
 expect 2 "$PP" nosuchcommand
 expect 2 "$PP"

@@ -10,11 +10,15 @@
  * Images are tiny (a few pixels to 17x9) so that each mutation decodes fast. PNG comes in every
  * colour type and bit depth (written with libpng directly: palettes, tRNS, 1-16 bits, Adam7);
  * JPEG, BMP (24/32 bits) and TGA (RLE) come from pixpool's own encoders at several qualities
- * and channel counts; paletted and RLE8 BMP, uncompressed and colour-mapped TGA, GIF (87a and
+ * and channel counts (JPEG also progressive, optimised, 4:2:2); JPEG that pixpool does not write
+ * comes from libjpeg directly (CMYK and YCCK with and without the Adobe marker, restart markers,
+ * arithmetic coding, components in separate scans, 4:1:1); paletted and RLE8 BMP, uncompressed and colour-mapped TGA, GIF (87a and
  * 89a: transparency, interlace, local palette), PSD (raw and RLE, 8 and 16 bits), HDR (flat and
  * run-length) and PNM (P1-P6, several maxvals) are written here byte by byte.
  */
 #include "pixpool.h"
+
+#include "../jpeg_writer.h"
 
 #include <png.h>
 
@@ -191,21 +195,79 @@ static void encoded(void)
                         pp_image_data(img)[(size_t)y * pp_image_stride(img) + (size_t)x * c + k] =
                             (uint8_t)pattern(x, y, k);
             for (size_t f = 0; f < 4; f++)
-                for (int q = 0; q < (fmts[f] == PP_FORMAT_JPEG ? 3 : 1); q++) {
-                    static const int quality[3] = {90, 100, 20};
+                for (int q = 0; q < (fmts[f] == PP_FORMAT_JPEG ? 5 : 1); q++) {
+                    /* JPEG: 4:4:4, 4:4:4, 4:2:0, then progressive and optimised 4:2:2 */
+                    static const int quality[5] = {90, 100, 20, 75, 60};
                     pp_ctx_set_jpeg_quality(ctx, quality[q]);
+                    pp_ctx_set_jpeg_subsample(ctx, q >= 3 ? PP_SUBSAMPLE_422 : PP_SUBSAMPLE_AUTO);
+                    pp_ctx_set_jpeg_progressive(ctx, q == 3);
+                    pp_ctx_set_jpeg_optimize(ctx, q == 4);
                     void *buf;
                     size_t size;
                     if (pp_save_mem(ctx, img, fmts[f], &buf, &size)) die(pp_ctx_last_error(ctx));
                     char name[64];
-                    snprintf(name, sizeof name, "pp-%dx%dx%d-q%d.%s", sizes[s].w, sizes[s].h, c,
-                             quality[q], pp_format_name(fmts[f]));
+                    snprintf(name, sizeof name, "pp-%dx%dx%d-q%d%s.%s", sizes[s].w, sizes[s].h, c,
+                             quality[q], q == 3 ? "-prog" : q == 4 ? "-opt" : "",
+                             pp_format_name(fmts[f]));
                     write_file("load", name, buf, size);
                     free(buf);
                 }
             pp_image_free(img);
         }
     pp_ctx_free(ctx);
+}
+
+/* ---- JPEG through libjpeg: what pixpool's encoder does not write -------------------------- */
+
+enum { J_YCCK = 1, J_NO_ADOBE = 2, J_RESTART = 4, J_ARITH = 8, J_SEPARATE = 16, J_411 = 32 };
+
+/* A w x h JPEG of 3 (YCbCr) or 4 (CMYK, or YCCK with J_YCCK) components; J_NO_ADOBE leaves out
+   the Adobe marker, J_RESTART puts a restart marker after every MCU, J_ARITH codes it
+   arithmetically, J_SEPARATE gives each component a sequential scan of its own (a multi-scan
+   file that is not progressive), J_411 samples the chroma 4:1:1. */
+static void jpeg_seed(int w, int h, int comps, unsigned flags)
+{
+    uint8_t px[64 * 16 * 4];
+    if (w > 64 || h > 16) die("jpeg_seed: too large");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < comps; k++) px[(y * w + x) * comps + k] = (uint8_t)pattern(x, y, k);
+    jpeg_writer jw;
+    jw_start(&jw, w, h, comps, comps == 4 ? JCS_CMYK : JCS_RGB);
+    j_compress_ptr ci = &jw.ci;
+    if (comps == 4) jpeg_set_colorspace(ci, flags & J_YCCK ? JCS_YCCK : JCS_CMYK);
+    jpeg_set_quality(ci, 80, TRUE);
+    if (flags & J_NO_ADOBE) ci->write_Adobe_marker = FALSE;
+    if (flags & J_RESTART) ci->restart_interval = 1;
+    if (flags & J_ARITH) ci->arith_code = TRUE;
+    if (flags & J_411) ci->comp_info[0].h_samp_factor = 4, ci->comp_info[0].v_samp_factor = 1;
+    static jpeg_scan_info separate[4];
+    if (flags & J_SEPARATE) {
+        for (int k = 0; k < comps; k++) separate[k] = (jpeg_scan_info){1, {k}, 0, 63, 0, 0};
+        ci->scan_info = separate;
+        ci->num_scans = comps;
+    }
+    uint8_t *mem;
+    size_t size = jw_finish(&jw, px, &mem);
+    char name[64];
+    snprintf(name, sizeof name, "jpeg-%dx%d-%s%s%s%s%s%s.jpg", w, h,
+             comps == 4 ? (flags & J_YCCK ? "ycck" : "cmyk") : "ycbcr",
+             flags & J_NO_ADOBE ? "-noadobe" : "", flags & J_RESTART ? "-restart" : "",
+             flags & J_ARITH ? "-arith" : "", flags & J_SEPARATE ? "-separate" : "",
+             flags & J_411 ? "-411" : "");
+    write_file("load", name, mem, size);
+    free(mem);
+}
+
+static void jpegs(void)
+{
+    jpeg_seed(9, 7, 4, 0);
+    jpeg_seed(9, 7, 4, J_YCCK);
+    jpeg_seed(8, 8, 4, J_NO_ADOBE);
+    jpeg_seed(17, 9, 3, J_RESTART);
+    jpeg_seed(17, 9, 3, J_ARITH);
+    jpeg_seed(17, 9, 3, J_SEPARATE);
+    jpeg_seed(13, 5, 3, J_411 | J_RESTART);
 }
 
 /* ---- BMP by hand: paletted 1/4/8 bits, RLE8 ------------------------------------------------ */
@@ -580,6 +642,7 @@ int main(int argc, char **argv)
     }
     pngs();
     encoded();
+    jpegs();
     bmp_paletted(7, 3, 1, 0);
     bmp_paletted(6, 4, 4, 0);
     bmp_paletted(9, 5, 8, 0);
