@@ -125,18 +125,7 @@ printf '11 1 11 0\n1 1 1 1 1 1 1 1 1 1 1\n' >"$M/box11.mat"
 printf '3 3 1 0\n0 -1 0\n-1 5 -1\n0 -1 0\n' >"$M/sharpen.mat"
 printf '3 3 8 0\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n' >"$M/sharpen8.mat"
 printf '3 1 1 0\n0.299 0.587 0.114\n' >"$M/gray.mat"
-cat >"$W/im/policy.xml" <<'EOF'
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- compare.sh: lifts Debian's ImageMagick resource caps (256 MiB memory) for the benchmark -->
-<policymap>
-  <policy domain="resource" name="memory" value="16GiB"/>
-  <policy domain="resource" name="map" value="32GiB"/>
-  <policy domain="resource" name="width" value="64KP"/>
-  <policy domain="resource" name="height" value="64KP"/>
-  <policy domain="resource" name="area" value="4GP"/>
-  <policy domain="resource" name="disk" value="64GiB"/>
-</policymap>
-EOF
+cp "$ROOT/bench/im-policy.xml" "$W/im/policy.xml"
 
 # ---- images -----------------------------------------------------------------------------------
 # to_formats SRC BASE: BASE.png (RGB, for pixpool and OpenCV), BASE.ppm (the Magicks), BASE.v (vips)

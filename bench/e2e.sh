@@ -188,18 +188,7 @@ trap 'exit 130' INT TERM
 cp "$PP" "$W/pixpool" || die "cannot copy $PP"
 PPX=$W/pixpool
 mkdir -p "$W/im" "$W/json"
-cat >"$W/im/policy.xml" <<'EOF'
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- e2e.sh: lifts Debian's ImageMagick resource caps (256 MiB memory) for the benchmark -->
-<policymap>
-  <policy domain="resource" name="memory" value="16GiB"/>
-  <policy domain="resource" name="map" value="32GiB"/>
-  <policy domain="resource" name="width" value="64KP"/>
-  <policy domain="resource" name="height" value="64KP"/>
-  <policy domain="resource" name="area" value="4GP"/>
-  <policy domain="resource" name="disk" value="64GiB"/>
-</policymap>
-EOF
+cp "$ROOT/bench/im-policy.xml" "$W/im/policy.xml"
 im() { MAGICK_CONFIGURE_PATH=$W/im "$@"; }
 printf '3 3 1 0\n0 -1 0\n-1 5 -1\n0 -1 0\n' >"$W/sharpen.mat"
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
