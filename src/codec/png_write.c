@@ -61,7 +61,7 @@ typedef struct strip_result {
 
 static inline unsigned absb(uint8_t v) { return v < 128 ? v : 256u - v; }
 
-static inline uint8_t paeth(int a, int b, int c)
+static inline __attribute__((always_inline)) uint8_t paeth(int a, int b, int c)
 {
     int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
     return (uint8_t)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
@@ -83,9 +83,7 @@ static void row_sums(const uint8_t *restrict cur, const uint8_t *restrict prev, 
             s1 += absb((uint8_t)(x - a));
             s2 += absb((uint8_t)(x - b));
             s3 += absb((uint8_t)(x - ((a + b) >> 1)));
-            int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-            int p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-            s4 += absb((uint8_t)(x - p));
+            s4 += absb((uint8_t)(x - paeth(a, b, c)));
         }
         sums[0] += s0;
         sums[1] += s1;
@@ -118,12 +116,8 @@ static void row_filter(int t, const uint8_t *restrict cur, const uint8_t *restri
         break;
     default:
         for (size_t i = 0; i < k; i++) out[i] = (uint8_t)(cur[i] - prev[i]); /* a = c = 0 */
-        for (size_t i = k; i < n; i++) {
-            int a = cur[i - bpp], b = prev[i], c = prev[i - bpp];
-            int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-            int p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-            out[i] = (uint8_t)(cur[i] - p);
-        }
+        for (size_t i = k; i < n; i++)
+            out[i] = (uint8_t)(cur[i] - paeth(cur[i - bpp], prev[i], prev[i - bpp]));
         break;
     }
 }
@@ -388,10 +382,10 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     size_t n = p.fbuf_bytes;
     p.slot_bytes = align_up(n + n / 1024 + 256);
 
-    const pp_executor *ex = pp_executor_for(ctx->backend);
     int workers = pp_ctx_workers(ctx);
-    if (p.nstrips < 2 || workers < 2) ex = &pp_exec_serial; /* nothing to share out */
-    uint64_t nworkers = ex == &pp_exec_serial ? 1u : (uint64_t)workers;
+    bool share = p.nstrips >= 2 && workers >= 2; /* else nothing to share out */
+    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : &pp_exec_serial;
+    uint64_t nworkers = share ? (uint64_t)workers : 1u;
     size_t scratch = scratch_bytes_for(&p, dict_cap_for(p.rowbytes));
     size_t slots = (size_t)p.nstrips * p.slot_bytes;
     size_t parts = (size_t)p.nstrips * sizeof(strip_result);
