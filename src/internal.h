@@ -77,6 +77,7 @@ struct pp_ctx {
     int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
                                it small to cut small images into several strips) */
+    size_t jpeg_strip_bytes; /* pixel bytes per JPEG strip; 0 = PP_JPEG_STRIP_BYTES (tests) */
     char errmsg[PP_ERRMSG_MAX];
     struct pp_fork_pool *pool; /* created on first use of the fork backend */
     struct pp_arena *arena;    /* shared memory of the fork backend (refcounted) */
@@ -89,6 +90,9 @@ struct pp_ctx {
    worker. 512 KiB: enough strips for load balance from 1 MP up, and the dictionary each strip
    is primed with (32 KiB) costs little. */
 #define PP_PNG_STRIP_BYTES ((size_t)512 << 10)
+/* Pixel bytes (one per component) of a JPEG strip (jpeg_write.c), rounded down to whole rows of
+   MCUs: each is one restart interval, encoded by one worker. */
+#define PP_JPEG_STRIP_BYTES ((size_t)1 << 20)
 
 /* Sets ctx->errmsg from a printf format and returns status (for `return pp_fail(...)`). */
 pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)

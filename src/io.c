@@ -5,7 +5,7 @@
  * A file is read whole into memory and decoded from there, so files and memory buffers share one
  * decoder. The format comes from the magic bytes, never the name, and the bytes go to that
  * format's decoder: PNG to codec/png_read.c (libpng), PNM (P1-P6) to codec/pnm.c, Radiance HDR to
- * codec/hdr.c and PSD to codec/psd.c (decoders of pixpool's own), JPEG to codec/jpeg.c
+ * codec/hdr.c and PSD to codec/psd.c (decoders of pixpool's own), JPEG to codec/jpeg_read.c
  * (libjpeg-turbo), and BMP, TGA and GIF to codec/stb.c (stb_image).
  * Every decoder reads the header first and checks the context's pixel and memory limits before
  * it allocates the image, which is allocated where the context's executor can see it (the
@@ -13,7 +13,7 @@
  * there.
  *
  * Saving encodes PNG with codec/png_write.c (zlib, strips on the executor), JPEG with
- * codec/jpeg.c (libjpeg-turbo), and BMP and TGA with stb_image_write (codec/stb.c) into an
+ * codec/jpeg_write.c (libjpeg-turbo), and BMP and TGA with stb_image_write (codec/stb.c) into an
  * output sink of this file: a memory buffer (pp_save_mem) or a temporary file in the
  * destination's folder that is renamed into place (pp_save), so a saved file appears complete
  * or not at all.

@@ -1,5 +1,5 @@
 /*
- * test_jpeg.c - JPEG through libjpeg-turbo (src/codec/jpeg.c): round trips at several
+ * test_jpeg.c - JPEG through libjpeg-turbo (src/codec/jpeg_read.c, jpeg_write.c): round trips at several
  * qualities and every chroma subsampling (PSNR and error bounds per channel, the sampling
  * factors in the SOF header), progressive and optimised files that decode to the baseline's
  * pixels, grayscale output, strided and alpha inputs, CMYK/YCCK input (files written here with

@@ -4,7 +4,9 @@
  * io.c reads a file whole into memory, identifies its format from the magic bytes and hands the
  * bytes to that format's decoder; to save, it checks the image and hands it to an encoder with
  * a sink for the bytes. One file a codec: png_read.c (libpng) and png_write.c (zlib, strips
- * deflated in parallel on the executor), jpeg.c (libjpeg-turbo, both ways), pnm.c, hdr.c and
+ * deflated in parallel on the executor), jpeg_read.c and jpeg_write.c (libjpeg-turbo, with the
+ * error manager of jpeg_err.c; the encoder in restart-interval strips on the executor), strips.c
+ * (the stage both encoders run their strips in), pnm.c, hdr.c and
  * psd.c (decoders of pixpool's own), stb.c (BMP, TGA and GIF through stb_image; BMP and TGA
  * through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
  *
@@ -48,6 +50,31 @@ pp_status pp_sink_fail(pp_ctx *ctx, const pp_sink *s, const char *name);
 pp_status pp_codec_alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c,
                                pp_image **out);
 
+/* An encoder's strips run as one stage on the context's executor (strips.c): band s is strip
+   s, whose kernel writes up to slot_bytes bytes at slots + s * slot_bytes and its result record
+   (result_bytes) at results + s * result_bytes (zeroed before the run); src is the image (or a
+   packed copy where the workers could not see it). The caller fills the fields above the line;
+   pp_strips_run checks the memory (what names it in messages), runs the stage, and on PP_OK
+   leaves slots and results for the caller, who then calls pp_strips_free (on failure they are
+   already freed). */
+typedef struct pp_strips {
+    pp_kernel_fn kernel;
+    const void *params;
+    size_t params_bytes;          /* <= PP_PARAM_BYTES */
+    int nstrips;
+    size_t slot_bytes, result_bytes, scratch_bytes;
+    uint64_t worker_extra_bytes;  /* memory a kernel's library allocates itself, per worker */
+    const char *what;             /* "PNG encoder buffers" */
+    /* ---- */
+    uint8_t *slots, *results;
+    const pp_executor *ex_;
+    uint8_t *pixels_;
+    size_t slots_bytes_, results_bytes_, copy_bytes_;
+} pp_strips;
+
+pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_strips *r);
+void pp_strips_free(pp_ctx *ctx, pp_strips *r);
+
 /* PNM whitespace (io.c's detection and pnm.c's parser). */
 static inline bool pp_pnm_is_space(int c)
 {
@@ -68,7 +95,7 @@ pp_status pp_hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
 /* PSD (psd.c): the composited RGB image, always 4 channels of 8 bits. */
 pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                         pp_image_info *info, pp_image **out);
-/* JPEG (jpeg.c, libjpeg-turbo): grayscale gives 1 channel, YCbCr, RGB, CMYK and YCCK give 3. */
+/* JPEG (jpeg_read.c, libjpeg-turbo): grayscale gives 1 channel, YCbCr, RGB, CMYK and YCCK give 3. */
 pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
                          pp_image_info *info, pp_image **out);
 /* BMP, TGA or GIF (stb.c, through stb_image): fmt is the format io.c detected. */
@@ -84,8 +111,9 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
 /* PNG (png_write.c) at the context's compression level, deflated in strips on the context's
    executor (the same bytes on every backend). */
 pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
-/* JPEG (jpeg.c, libjpeg-turbo) with the context's quality, subsampling, progressive and
-   optimize settings; gray (and gray+alpha) as a grayscale JPEG, alpha dropped. */
+/* JPEG (jpeg_write.c, libjpeg-turbo) with the context's quality, subsampling, progressive and
+   optimize settings; gray (and gray+alpha) as a grayscale JPEG, alpha dropped. A baseline file
+   is encoded in strips on the context's executor (the same bytes on every backend). */
 pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
 /* BMP or TGA (stb.c, through stb_image_write). */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,

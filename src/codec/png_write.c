@@ -50,6 +50,8 @@ typedef struct strip_params {
     size_t fbuf_bytes; /* filtered bytes of the largest strip (strip_rows rows of 1 + rowbytes) */
 } strip_params;
 
+_Static_assert(sizeof(strip_params) <= PP_PARAM_BYTES, "strip_params must fit a stage");
+
 /* One strip's result (stage->partials). */
 typedef struct strip_result {
     uint64_t len;   /* compressed bytes in its slot */
@@ -382,47 +384,15 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     size_t n = p.fbuf_bytes;
     p.slot_bytes = align_up(n + n / 1024 + 256);
 
-    int workers = pp_ctx_workers(ctx);
-    bool share = p.nstrips >= 2 && workers >= 2; /* else nothing to share out */
-    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : &pp_exec_serial;
-    uint64_t nworkers = share ? (uint64_t)workers : 1u;
-    size_t scratch = scratch_bytes_for(&p, dict_cap_for(p.rowbytes));
-    size_t slots = (size_t)p.nstrips * p.slot_bytes;
-    size_t parts = (size_t)p.nstrips * sizeof(strip_result);
-    bool copy = !ex->can_see(ctx, img->data);
-    size_t copy_bytes = copy ? p.rowbytes * (size_t)p.height : 0;
-    uint64_t need = (uint64_t)slots + parts + copy_bytes + nworkers * scratch;
-    pp_status st = pp_check_memory(ctx, name, 0, need, "PNG encoder buffers");
+    pp_strips run = {.kernel = png_strip_kernel, .params = &p, .params_bytes = sizeof p,
+                     .nstrips = p.nstrips, .slot_bytes = p.slot_bytes,
+                     .result_bytes = sizeof(strip_result),
+                     .scratch_bytes = scratch_bytes_for(&p, dict_cap_for(p.rowbytes)),
+                     .what = "PNG encoder buffers"};
+    pp_status st = pp_strips_run(ctx, img, name, &run);
     if (st) return st;
-
-    pp_stage *stage = calloc(1, sizeof *stage);
-    uint8_t *dst = ex->alloc(ctx, slots);
-    uint8_t *partials = ex->alloc(ctx, align_up(parts));
-    uint8_t *pixels = copy ? ex->alloc(ctx, copy_bytes ? copy_bytes : 1) : NULL;
-    if (!stage || !dst || !partials || (copy && !pixels)) {
-        st = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory for the PNG encoder", name);
-        goto done;
-    }
-    memset(partials, 0, parts);
-    stage->kernel = png_strip_kernel;
-    if (copy) {
-        for (int y = 0; y < p.height; y++)
-            memcpy(pixels + (size_t)y * p.rowbytes, img->data + (size_t)y * img->stride,
-                   p.rowbytes);
-        stage->src = (pp_view){pixels, p.rowbytes, p.width, p.height, p.channels};
-    } else {
-        stage->src = (pp_view){img->data, img->stride, p.width, p.height, p.channels};
-    }
-    stage->dst = (pp_view){dst, p.slot_bytes, (int)(p.slot_bytes > INT_MAX ? INT_MAX : p.slot_bytes),
-                           p.nstrips, 1};
-    stage->partials = partials;
-    stage->rows = p.nstrips;
-    stage->band_rows = 1; /* a band is a strip */
-    stage->scratch_bytes = scratch;
-    memcpy(stage->params, &p, sizeof p);
-    if ((st = ex->run(ctx, stage))) goto done;
-
-    const strip_result *res = (const strip_result *)(const void *)partials;
+    const uint8_t *dst = run.slots;
+    const strip_result *res = (const strip_result *)(const void *)run.results;
     uLong adler = 1L;
     for (int s = 0; s < p.nstrips; s++) {
         if (res[s].error) {
@@ -464,9 +434,6 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     write_chunk(out, "IEND", NULL, 0, NULL, 0, NULL, 0);
     if (out->err) st = pp_sink_fail(ctx, out, name);
 done:
-    if (pixels) ex->free(ctx, pixels, copy_bytes ? copy_bytes : 1);
-    if (partials) ex->free(ctx, partials, align_up(parts));
-    if (dst) ex->free(ctx, dst, slots);
-    free(stage);
+    pp_strips_free(ctx, &run);
     return st;
 }

@@ -2,7 +2,7 @@
  * stb.c - BMP, TGA and GIF (first frame) through stb_image, and BMP and TGA through
  * stb_image_write, by way of the wrappers of stb_wrap.h (stb itself is compiled in stb_impl.c).
  * Before stb_image sees a BMP, a check of this file refuses what that stb would get wrong (a
- * palette index beyond the palette). (JPEG: jpeg.c.)
+ * palette index beyond the palette). (JPEG: jpeg_read.c, jpeg_write.c.)
  */
 #include "codec.h"
 #include "stb_wrap.h"
@@ -59,7 +59,7 @@ static bool bmp_palette_ok(const uint8_t *d, size_t n, int64_t *entries, int *ba
     return true;
 }
 
-/* BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c; JPEG: jpeg.c.) */
+/* BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c; JPEG: jpeg_read.c, jpeg_write.c.) */
 pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                         size_t size, pp_image_info *info, pp_image **out)
 {

@@ -4,7 +4,7 @@
  * Both are compiled with static linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC), so no stb
  * symbol is exported and an application embedding its own copy of stb cannot clash with ours.
  * Only the formats pixpool reads through stb are compiled into stb_image (PNG goes through
- * libpng, JPEG through libjpeg-turbo (jpeg.c), PNM and HDR through pixpool's own decoders, pnm.c
+ * libpng, JPEG through libjpeg-turbo (jpeg_read.c, jpeg_write.c), PNM and HDR through pixpool's own decoders, pnm.c
  * and hdr.c). stb_image_write has no such switches: its PNG and JPEG writers are static
  * functions nothing calls, which the compiler drops. Reading works from memory only (no
  * stdio). stb's global settings (vertical flip, TGA RLE) are never changed.
