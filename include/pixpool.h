@@ -209,12 +209,15 @@ PP_API pp_status pp_ctx_set_jpeg_subsample(pp_ctx *ctx, pp_jpeg_subsample mode);
 /** Progressive JPEG output (libjpeg's standard progression of 10 scans, 6 for gray, with
  *  optimised Huffman tables) when on is non-zero; baseline when 0 (the default). The same
  *  pixels decode either way; progressive files are usually a few percent smaller and slower
- *  to write. Errors: PP_ERR_INVALID (NULL ctx) only. */
+ *  to write: a baseline file is encoded in strips on the context's executor (restart markers
+ *  between them, the same bytes on every backend), a progressive one on the calling thread.
+ *  Errors: PP_ERR_INVALID (NULL ctx) only. */
 PP_API pp_status pp_ctx_set_jpeg_progressive(pp_ctx *ctx, int on);
 
 /** Optimised Huffman tables for JPEG output (a second pass over the image's coefficients)
  *  when on is non-zero; the standard tables when 0 (the default). Lossless: the same pixels
- *  decode, from a file usually a few percent smaller. Errors: PP_ERR_INVALID (NULL ctx) only. */
+ *  decode, from a file usually a few percent smaller, encoded on the calling thread (the
+ *  tables need the whole image). Errors: PP_ERR_INVALID (NULL ctx) only. */
 PP_API pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on);
 
 /** The detailed message of the last failed call on this context ("" if none, or for a NULL
