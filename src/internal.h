@@ -44,6 +44,9 @@ struct pp_executor {
     void (*free)(pp_ctx *ctx, void *ptr, size_t bytes);
     /* true when ptr lies in memory the executor's workers can read (any pointer for threads). */
     bool (*can_see)(pp_ctx *ctx, const void *ptr);
+    /* Releases what the executor keeps for the context (pool, arena, heap, scratch); safe to
+       call when it keeps nothing, and more than once. */
+    void (*teardown)(pp_ctx *ctx);
 };
 
 extern const pp_executor pp_exec_serial;
@@ -51,8 +54,11 @@ extern const pp_executor pp_exec_openmp;
 extern const pp_executor pp_exec_fork;
 
 const pp_executor *pp_executor_for(pp_backend backend);
+/* Every executor's teardown (pp_ctx_free). */
+void pp_executors_teardown(pp_ctx *ctx);
 
-/* Band geometry shared by all executors, so that band boundaries never depend on the backend. */
+/* Band geometry shared by all executors, so that band boundaries never depend on the backend
+   (band.c). */
 int pp_band_count(int rows, int band_rows);
 /* The band height used for a stage: the stage's own (fixed, for reductions), else the
    context's override, else a default derived from rows and workers. */
@@ -90,11 +96,20 @@ struct pp_ctx {
    is primed with (32 KiB) costs little. */
 #define PP_PNG_STRIP_BYTES ((size_t)512 << 10)
 
+/* ---- the ground floor: error.c and sys.c call nothing else of the library ----------------- */
+
 /* Sets ctx->errmsg from a printf format and returns status (for `return pp_fail(...)`). */
 pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pp_clear_error(pp_ctx *ctx);
-int pp_online_cpus(void); /* CPUs this process may run on (affinity) */
+int pp_online_cpus(void); /* CPUs this process may run on (affinity; sys.c) */
+
+/* The worker count the context asks for: its setting, or every CPU when that is 0 (auto). */
+static inline int pp_workers_setting(const pp_ctx *ctx)
+{
+    return ctx->workers > 0 ? ctx->workers : pp_online_cpus();
+}
+
 uint64_t pp_default_max_memory(void); /* a new context's memory limit (ctx.c) */
 
 /* ---- images ------------------------------------------------------------------------------ */
@@ -295,16 +310,13 @@ bool pp_heap_can_see(pp_ctx *ctx, const void *ptr);
 void pp_heap_release(struct pp_heap *heap, void *ptr, size_t bytes); /* frees, drops the ref */
 void pp_heap_unref(struct pp_heap *heap);
 uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out);
+void pp_heap_teardown(pp_ctx *ctx); /* drops the context's heap reference, frees its scratch */
 
 /* ---- shared arena (fork backend) --------------------------------------------------------- */
 
 /* Every block allocated from an arena holds a reference to it; releasing the block drops it,
    so an arena outlives its context while images still live in it. */
 void pp_arena_release(struct pp_arena *arena, void *ptr, size_t bytes);
-
-/* Stops and reaps the context's worker processes, closes their fds and drops the context's
-   arena reference (pp_ctx_free calls it). */
-void pp_fork_pool_destroy(pp_ctx *ctx);
 
 /* Measurements of the context's fork pool, for `pixpool bench` (zeros when there is none). */
 typedef struct pp_fork_stats {
