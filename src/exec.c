@@ -23,6 +23,14 @@ void pp_executors_teardown(pp_ctx *ctx)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) all[i]->teardown(ctx);
 }
 
+const pp_executor *pp_executor_local(void) { return &pp_exec_serial; }
+
+static int serial_workers(const pp_ctx *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
 static pp_status serial_run(pp_ctx *ctx, const pp_stage *st)
 {
     size_t stride;
@@ -37,5 +45,5 @@ static pp_status serial_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-const pp_executor pp_exec_serial = {"serial", serial_run, pp_heap_alloc, pp_heap_free,
+const pp_executor pp_exec_serial = {"serial", serial_run, serial_workers, pp_heap_alloc,
                                     pp_heap_can_see, pp_heap_teardown};

@@ -729,25 +729,32 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-static void *fork_alloc(pp_ctx *ctx, size_t bytes)
+static void arena_release_block(void *owner, void *ptr, size_t bytes)
 {
-    if (ensure_arena(ctx)) return NULL;
+    pp_arena_release(owner, ptr, bytes);
+}
+
+static pp_status fork_alloc(pp_ctx *ctx, size_t bytes, pp_block *out)
+{
+    *out = (pp_block){0};
+    pp_status st = ensure_arena(ctx);
+    if (st) return st;
     void *ptr = pp_arena_alloc(ctx->arena, bytes);
     if (!ptr) {
         pp_arena_stats s;
         pp_arena_get_stats(ctx->arena, &s);
-        pp_fail(ctx, PP_ERR_NOMEM,
-                "the fork backend's shared arena is full: %zu bytes requested, %zu of %zu bytes "
-                "in use",
-                bytes, s.in_use, s.size - s.reserved);
+        return pp_fail(ctx, PP_ERR_NOMEM,
+                       "the fork backend's shared arena is full: %zu bytes requested, %zu of %zu "
+                       "bytes in use",
+                       bytes, s.in_use, s.size - s.reserved);
     }
-    return ptr;
+    *out = (pp_block){ptr, bytes, arena_release_block, ctx->arena};
+    return PP_OK;
 }
 
-static void fork_free(pp_ctx *ctx, void *ptr, size_t bytes)
-{
-    if (ptr) pp_arena_release(ctx->arena, ptr, bytes);
-}
+/* The workers of a pool as the context asks for them (the pool itself stops at
+   FORK_MAX_WORKERS). */
+static int fork_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
 
 static bool fork_can_see(pp_ctx *ctx, const void *ptr)
 {
@@ -780,7 +787,7 @@ static void fork_teardown(pp_ctx *ctx)
     }
 }
 
-const pp_executor pp_exec_fork = {"fork", fork_run, fork_alloc, fork_free, fork_can_see,
+const pp_executor pp_exec_fork = {"fork", fork_run, fork_workers, fork_alloc, fork_can_see,
                                   fork_teardown};
 
 void pp_fork_get_stats(const pp_ctx *ctx, pp_fork_stats *out)

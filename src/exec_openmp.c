@@ -9,6 +9,8 @@
 
 #include <omp.h>
 
+static int openmp_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
+
 static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
 {
     int workers = pp_workers_setting(ctx);
@@ -28,5 +30,5 @@ static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-const pp_executor pp_exec_openmp = {"openmp", openmp_run, pp_heap_alloc, pp_heap_free,
+const pp_executor pp_exec_openmp = {"openmp", openmp_run, openmp_workers, pp_heap_alloc,
                                     pp_heap_can_see, pp_heap_teardown};

@@ -79,7 +79,7 @@ void pp_heap_unref(struct pp_heap *h)
     if (left == 0) heap_destroy(h);
 }
 
-void *pp_heap_alloc(pp_ctx *ctx, size_t bytes)
+static void *heap_alloc(pp_ctx *ctx, size_t bytes)
 {
     struct pp_heap *h = pp_heap_get(ctx);
     if (!h) return NULL;
@@ -137,7 +137,21 @@ void pp_heap_release(struct pp_heap *h, void *ptr, size_t bytes)
     pp_heap_unref(h);
 }
 
-void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes) { pp_heap_release(ctx->heap, ptr, bytes); }
+static void heap_release_block(void *owner, void *ptr, size_t bytes)
+{
+    pp_heap_release(owner, ptr, bytes);
+}
+
+pp_status pp_heap_alloc(pp_ctx *ctx, size_t bytes, pp_block *out)
+{
+    void *p = heap_alloc(ctx, bytes);
+    if (!p) {
+        *out = (pp_block){0};
+        return PP_ERR_NOMEM;
+    }
+    *out = (pp_block){p, bytes, heap_release_block, ctx->heap};
+    return PP_OK;
+}
 
 bool pp_heap_can_see(pp_ctx *ctx, const void *ptr)
 {

@@ -384,7 +384,7 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
 
     int workers = pp_ctx_workers(ctx);
     bool share = p.nstrips >= 2 && workers >= 2; /* else nothing to share out */
-    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : &pp_exec_serial;
+    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : pp_executor_local();
     uint64_t nworkers = share ? (uint64_t)workers : 1u;
     size_t scratch = scratch_bytes_for(&p, dict_cap_for(p.rowbytes));
     size_t slots = (size_t)p.nstrips * p.slot_bytes;
@@ -396,10 +396,11 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     if (st) return st;
 
     pp_stage *stage = calloc(1, sizeof *stage);
-    uint8_t *dst = ex->alloc(ctx, slots);
-    uint8_t *partials = ex->alloc(ctx, align_up(parts));
-    uint8_t *pixels = copy ? ex->alloc(ctx, copy_bytes ? copy_bytes : 1) : NULL;
-    if (!stage || !dst || !partials || (copy && !pixels)) {
+    pp_block dst_b = {0}, parts_b = {0}, pixels_b = {0};
+    bool ok = !ex->alloc(ctx, slots, &dst_b) & !ex->alloc(ctx, align_up(parts), &parts_b) &
+              (!copy || !ex->alloc(ctx, copy_bytes ? copy_bytes : 1, &pixels_b));
+    uint8_t *dst = dst_b.data, *partials = parts_b.data, *pixels = pixels_b.data;
+    if (!stage || !ok) {
         st = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory for the PNG encoder", name);
         goto done;
     }
@@ -464,9 +465,9 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     write_chunk(out, "IEND", NULL, 0, NULL, 0, NULL, 0);
     if (out->err) st = pp_sink_fail(ctx, out, name);
 done:
-    if (pixels) ex->free(ctx, pixels, copy_bytes ? copy_bytes : 1);
-    if (partials) ex->free(ctx, partials, align_up(parts));
-    if (dst) ex->free(ctx, dst, slots);
+    pp_block_release(&pixels_b);
+    pp_block_release(&parts_b);
+    pp_block_release(&dst_b);
     free(stage);
     return st;
 }
