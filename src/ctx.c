@@ -1,51 +1,17 @@
 /*
- * ctx.c - the context (settings, limits, last error), status texts and the version.
+ * ctx.c - the context (settings, limits) and the version. Status texts and the last error are
+ * error.c's; what an executor keeps for a context it tears down itself (pp_executors_teardown).
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include <pthread.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-void pp_fork_pool_destroy(pp_ctx *ctx); /* exec_fork.c */
-
 const char *pp_version(void) { return PP_VERSION_STRING; }
-
-const char *pp_strerror(pp_status status)
-{
-    switch (status) {
-    case PP_OK: return "success";
-    case PP_ERR_NOMEM: return "out of memory";
-    case PP_ERR_IO: return "input/output error";
-    case PP_ERR_FORMAT: return "unsupported image format";
-    case PP_ERR_DECODE: return "corrupt or truncated image data";
-    case PP_ERR_ENCODE: return "image encoding failed";
-    case PP_ERR_LIMIT: return "image exceeds a limit";
-    case PP_ERR_INVALID: return "invalid argument";
-    case PP_ERR_SPEC: return "invalid filter spec";
-    case PP_ERR_WORKER: return "a worker process died";
-    case PP_ERR_BACKEND: return "executor unavailable";
-    case PP_ERR_INTERRUPTED: return "interrupted";
-    }
-    return "unknown status";
-}
-
-int pp_online_cpus(void)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return n;
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
 
 int pp_cpu_count(void) { return pp_online_cpus(); }
 
@@ -113,26 +79,8 @@ pp_ctx *pp_ctx_new(void)
 void pp_ctx_free(pp_ctx *ctx)
 {
     if (!ctx) return;
-    pp_fork_pool_destroy(ctx);
-    pp_heap_unref(ctx->heap);
-    free(ctx->omp_scratch);
+    pp_executors_teardown(ctx); /* worker pool, shared arena, heap, scratch */
     free(ctx);
-}
-
-void pp_clear_error(pp_ctx *ctx)
-{
-    if (ctx) ctx->errmsg[0] = '\0';
-}
-
-pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
-{
-    if (ctx) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
-        va_end(ap);
-    }
-    return status;
 }
 
 pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend)
@@ -155,7 +103,7 @@ pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers)
     return PP_OK;
 }
 
-int pp_ctx_workers(const pp_ctx *ctx) { return ctx->workers > 0 ? ctx->workers : pp_online_cpus(); }
+int pp_ctx_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
 
 pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows)
 {
@@ -227,4 +175,3 @@ pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on)
     return PP_OK;
 }
 
-const char *pp_ctx_last_error(const pp_ctx *ctx) { return ctx ? ctx->errmsg : ""; }

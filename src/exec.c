@@ -1,15 +1,11 @@
 /*
- * exec.c - what all executors share (band geometry, per-worker scratch) and the serial executor.
+ * exec.c - the serial executor, and the table of executors: which one a backend names, and the
+ * teardown of what they keep for a context.
  *
- * Band boundaries come from pp_band_count/pp_stage_band_rows only, so a stage is cut the same
- * way whichever executor runs it. Kernels write disjoint output rows per band and read only
- * their inputs, so the order bands run in cannot change the result: the executors are free to
- * schedule bands as they like and still give bit-identical output.
+ * Band geometry is band.c's and the thread executors' memory heap.c's, so the executors share
+ * no code with each other through this file (exec_openmp.c and exec_fork.c call nothing here).
  */
 #include "internal.h"
-
-#include <stdlib.h>
-#include <string.h>
 
 const pp_executor *pp_executor_for(pp_backend backend)
 {
@@ -21,47 +17,18 @@ const pp_executor *pp_executor_for(pp_backend backend)
     }
 }
 
-int pp_band_count(int rows, int band_rows)
+void pp_executors_teardown(pp_ctx *ctx)
 {
-    if (rows <= 0) return 0;
-    if (band_rows <= 0) band_rows = rows;
-    return (int)(((int64_t)rows + band_rows - 1) / band_rows);
+    static const pp_executor *const all[] = {&pp_exec_fork, &pp_exec_openmp, &pp_exec_serial};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) all[i]->teardown(ctx);
 }
 
-int pp_stage_band_rows(const pp_ctx *ctx, const pp_stage *st, int workers)
-{
-    if (st->serial) return st->rows > 0 ? st->rows : 1;
-    if (st->band_rows > 0) return st->band_rows;
-    if (ctx->band_rows > 0) return ctx->band_rows;
-    if (workers <= 1) return st->rows > 0 ? st->rows : 1; /* one band: no halo recomputed */
-    /* Up to 4 bands per worker for load balance, but fewer (down to one per worker) when the
-       bands would be thinner than the kernel's min_band_rows: a stencil recomputes its halo in
-       every band, so thin bands waste work. The count stays a multiple of the workers. */
-    int k = 4, br;
-    for (;;) {
-        br = (int)(((int64_t)st->rows + (int64_t)workers * k - 1) / ((int64_t)workers * k));
-        if (k == 1 || br >= st->min_band_rows) break;
-        k--;
-    }
-    if (br < 8) br = 8;
-    return br;
-}
+const pp_executor *pp_executor_local(void) { return &pp_exec_serial; }
 
-/* Scratch for `n` workers of `per` bytes each, kept on the context between stages. */
-uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out)
+static int serial_workers(const pp_ctx *ctx)
 {
-    size_t stride = (per + PP_ALIGN - 1) & ~(size_t)(PP_ALIGN - 1);
-    if (stride == 0) stride = PP_ALIGN;
-    if (n <= 0 || stride > SIZE_MAX / (size_t)n) return NULL;
-    size_t total = stride * (size_t)n;
-    if (total > ctx->omp_scratch_bytes) {
-        free(ctx->omp_scratch);
-        ctx->omp_scratch = aligned_alloc(PP_ALIGN, total);
-        ctx->omp_scratch_bytes = ctx->omp_scratch ? total : 0;
-        if (!ctx->omp_scratch) return NULL;
-    }
-    *stride_out = stride;
-    return ctx->omp_scratch;
+    (void)ctx;
+    return 1;
 }
 
 static pp_status serial_run(pp_ctx *ctx, const pp_stage *st)
@@ -78,5 +45,5 @@ static pp_status serial_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-const pp_executor pp_exec_serial = {"serial", serial_run, pp_heap_alloc, pp_heap_free,
-                                    pp_heap_can_see};
+const pp_executor pp_exec_serial = {"serial", serial_run, serial_workers, pp_heap_alloc,
+                                    pp_heap_can_see, pp_heap_teardown};

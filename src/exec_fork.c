@@ -33,7 +33,7 @@
  *    kernels only: no malloc, no stdio, no OpenMP; scratch is an anonymous mapping of their own,
  *    grown when a stage needs more; they leave with _exit (no atexit handler, no stdio flush,
  *    no LeakSanitizer run of the caller's state).
- *  - Shutdown (pp_fork_pool_destroy, from pp_ctx_free): a shutdown flag and a wake, up to 1 s
+ *  - Shutdown (fork_teardown, from pp_ctx_free): a shutdown flag and a wake, up to 1 s
  *    for the workers to leave, SIGKILL for stragglers, all reaped, every fd closed, then the
  *    context's arena reference is dropped (images still alive keep the arena).
  *
@@ -632,7 +632,7 @@ static pp_status ensure_pool(pp_ctx *ctx, struct pp_fork_pool **out)
         p->ctl = pp_arena_reserved(ctx->arena);
         ctx->pool = p;
     }
-    int want = pp_ctx_workers(ctx);
+    int want = pp_workers_setting(ctx);
     if (want > FORK_MAX_WORKERS) want = FORK_MAX_WORKERS;
     if (want < 1) want = 1;
     if (p->n > 0 && p->n != want) pool_stop(p);
@@ -729,34 +729,41 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-static void *fork_alloc(pp_ctx *ctx, size_t bytes)
+static void arena_release_block(void *owner, void *ptr, size_t bytes)
 {
-    if (ensure_arena(ctx)) return NULL;
+    pp_arena_release(owner, ptr, bytes);
+}
+
+static pp_status fork_alloc(pp_ctx *ctx, size_t bytes, pp_block *out)
+{
+    *out = (pp_block){0};
+    pp_status st = ensure_arena(ctx);
+    if (st) return st;
     void *ptr = pp_arena_alloc(ctx->arena, bytes);
     if (!ptr) {
         pp_arena_stats s;
         pp_arena_get_stats(ctx->arena, &s);
-        pp_fail(ctx, PP_ERR_NOMEM,
-                "the fork backend's shared arena is full: %zu bytes requested, %zu of %zu bytes "
-                "in use",
-                bytes, s.in_use, s.size - s.reserved);
+        return pp_fail(ctx, PP_ERR_NOMEM,
+                       "the fork backend's shared arena is full: %zu bytes requested, %zu of %zu "
+                       "bytes in use",
+                       bytes, s.in_use, s.size - s.reserved);
     }
-    return ptr;
+    *out = (pp_block){ptr, bytes, arena_release_block, ctx->arena};
+    return PP_OK;
 }
 
-static void fork_free(pp_ctx *ctx, void *ptr, size_t bytes)
-{
-    if (ptr) pp_arena_release(ctx->arena, ptr, bytes);
-}
+/* The workers of a pool as the context asks for them (the pool itself stops at
+   FORK_MAX_WORKERS). */
+static int fork_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
 
 static bool fork_can_see(pp_ctx *ctx, const void *ptr)
 {
     return ctx->arena && pp_arena_contains(ctx->arena, ptr, 0);
 }
 
-const pp_executor pp_exec_fork = {"fork", fork_run, fork_alloc, fork_free, fork_can_see};
-
-void pp_fork_pool_destroy(pp_ctx *ctx)
+/* Stops and reaps the context's worker processes, closes their fds and drops the context's
+   arena reference (pp_ctx_free, through the executor table). */
+static void fork_teardown(pp_ctx *ctx)
 {
     if (!ctx) return;
     struct pp_fork_pool *p = ctx->pool;
@@ -779,6 +786,9 @@ void pp_fork_pool_destroy(pp_ctx *ctx)
         ctx->arena = NULL;
     }
 }
+
+const pp_executor pp_exec_fork = {"fork", fork_run, fork_workers, fork_alloc, fork_can_see,
+                                  fork_teardown};
 
 void pp_fork_get_stats(const pp_ctx *ctx, pp_fork_stats *out)
 {

@@ -9,10 +9,11 @@
 
 #include <omp.h>
 
+static int openmp_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
 
 static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
 {
-    int workers = pp_ctx_workers(ctx);
+    int workers = pp_workers_setting(ctx);
     int br = pp_stage_band_rows(ctx, st, workers);
     int nb = pp_band_count(st->rows, br);
     int nt = workers < nb ? workers : nb;
@@ -29,5 +30,5 @@ static pp_status openmp_run(pp_ctx *ctx, const pp_stage *st)
     return PP_OK;
 }
 
-const pp_executor pp_exec_openmp = {"openmp", openmp_run, pp_heap_alloc, pp_heap_free,
-                                    pp_heap_can_see};
+const pp_executor pp_exec_openmp = {"openmp", openmp_run, openmp_workers, pp_heap_alloc,
+                                    pp_heap_can_see, pp_heap_teardown};

@@ -1,5 +1,5 @@
 /*
- * heap.c - pixel buffers for the serial and OpenMP executors.
+ * heap.c - pixel buffers and per-thread kernel scratch of the serial and OpenMP executors.
  *
  * Guarantees:
  *  - buffers are aligned to PP_ALIGN (64 bytes); large ones (>= 1 MiB) to 2 MiB and mapped
@@ -79,7 +79,7 @@ void pp_heap_unref(struct pp_heap *h)
     if (left == 0) heap_destroy(h);
 }
 
-void *pp_heap_alloc(pp_ctx *ctx, size_t bytes)
+static void *heap_alloc(pp_ctx *ctx, size_t bytes)
 {
     struct pp_heap *h = pp_heap_get(ctx);
     if (!h) return NULL;
@@ -137,11 +137,51 @@ void pp_heap_release(struct pp_heap *h, void *ptr, size_t bytes)
     pp_heap_unref(h);
 }
 
-void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes) { pp_heap_release(ctx->heap, ptr, bytes); }
+static void heap_release_block(void *owner, void *ptr, size_t bytes)
+{
+    pp_heap_release(owner, ptr, bytes);
+}
+
+pp_status pp_heap_alloc(pp_ctx *ctx, size_t bytes, pp_block *out)
+{
+    void *p = heap_alloc(ctx, bytes);
+    if (!p) {
+        *out = (pp_block){0};
+        return PP_ERR_NOMEM;
+    }
+    *out = (pp_block){p, bytes, heap_release_block, ctx->heap};
+    return PP_OK;
+}
 
 bool pp_heap_can_see(pp_ctx *ctx, const void *ptr)
 {
     (void)ctx;
     (void)ptr;
     return true;
+}
+
+/* Scratch for `n` workers of `per` bytes each, kept on the context between stages. */
+uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out)
+{
+    size_t stride = (per + PP_ALIGN - 1) & ~(size_t)(PP_ALIGN - 1);
+    if (stride == 0) stride = PP_ALIGN;
+    if (n <= 0 || stride > SIZE_MAX / (size_t)n) return NULL;
+    size_t total = stride * (size_t)n;
+    if (total > ctx->omp_scratch_bytes) {
+        free(ctx->omp_scratch);
+        ctx->omp_scratch = aligned_alloc(PP_ALIGN, total);
+        ctx->omp_scratch_bytes = ctx->omp_scratch ? total : 0;
+        if (!ctx->omp_scratch) return NULL;
+    }
+    *stride_out = stride;
+    return ctx->omp_scratch;
+}
+
+void pp_heap_teardown(pp_ctx *ctx)
+{
+    pp_heap_unref(ctx->heap); /* blocks still in use keep the heap alive */
+    ctx->heap = NULL;
+    free(ctx->omp_scratch);
+    ctx->omp_scratch = NULL;
+    ctx->omp_scratch_bytes = 0;
 }

@@ -88,11 +88,9 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
     if (st) return st;
     pp_image *im = calloc(1, sizeof *im);
     if (!im) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
-    size_t alloc_bytes = bytes ? bytes : 1;
-    im->data = ex->alloc(ctx, alloc_bytes);
-    if (!im->data) {
+    if (ex->alloc(ctx, bytes ? bytes : 1, &im->block)) {
         free(im);
-        if (ctx->errmsg[0]) return PP_ERR_NOMEM;
+        if (ctx->errmsg[0]) return PP_ERR_NOMEM; /* the executor said why */
         return pp_fail(ctx, PP_ERR_NOMEM, "out of memory allocating %dx%dx%d", width, height,
                        channels);
     }
@@ -101,10 +99,7 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
     im->channels = channels;
     im->depth = 8;
     im->stride = (size_t)width * (size_t)channels;
-    im->bytes = alloc_bytes;
-    im->owner = ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
-    im->arena = ex == &pp_exec_fork ? ctx->arena : NULL;
-    im->heap = ex == &pp_exec_fork ? NULL : ctx->heap;
+    im->data = im->block.data;
     *out = im;
     return PP_OK;
 }
@@ -115,7 +110,7 @@ pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_imag
     pp_clear_error(ctx);
     pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), width, height, channels, out);
     if (st) return st;
-    memset((*out)->data, 0, (*out)->bytes);
+    memset((*out)->data, 0, (*out)->block.bytes);
     return PP_OK;
 }
 
@@ -146,8 +141,7 @@ pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int chan
     im->channels = channels;
     im->depth = 8;
     im->stride = stride;
-    im->data = data;
-    im->owner = PP_OWN_BORROWED;
+    im->data = data; /* im->block stays empty: the caller's buffer */
     *out = im;
     return PP_OK;
 }
@@ -155,11 +149,7 @@ pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int chan
 void pp_image_free(pp_image *im)
 {
     if (!im) return;
-    if (im->owner == PP_OWN_HEAP) {
-        pp_heap_release(im->heap, im->data, im->bytes); /* drops the block's reference */
-    } else if (im->owner == PP_OWN_ARENA) {
-        pp_arena_release(im->arena, im->data, im->bytes); /* drops the block's reference */
-    }
+    pp_block_release(&im->block); /* drops the block's reference on its heap or arena */
     free(im);
 }
 

@@ -33,17 +33,44 @@
 struct pp_stage;
 typedef struct pp_executor pp_executor;
 
-/* Executor interface: one table per backend. */
+/* A block of memory an executor's workers can see, and the owner that takes it back. The block
+   holds one reference on its owner (a heap or an arena), so it may outlive the context. */
+typedef struct pp_block {
+    uint8_t *data;
+    size_t bytes;
+    void (*release)(void *owner, void *data, size_t bytes); /* NULL: nothing to release */
+    void *owner;
+} pp_block;
+
+/* Gives the block back to its owner (nothing for an empty or borrowed block) and empties it. */
+static inline void pp_block_release(pp_block *b)
+{
+    if (b->release && b->data) b->release(b->owner, b->data, b->bytes);
+    b->data = NULL;
+    b->bytes = 0;
+    b->release = NULL;
+    b->owner = NULL;
+}
+
+/* Executor interface: one table per backend. Code outside exec*.c uses an executor only through
+   this table (pp_executor_for, pp_executor_local) and never asks which one it has. */
 struct pp_executor {
     const char *name;
     /* Runs every band of the stage; returns PP_OK or an error (message set on ctx). */
     pp_status (*run)(pp_ctx *ctx, const struct pp_stage *stage);
-    /* Memory for pixel buffers that this executor's workers can see (heap for threads, the
-       shared arena for processes). alloc returns memory aligned to PP_ALIGN, or NULL. */
-    void *(*alloc)(pp_ctx *ctx, size_t bytes);
-    void (*free)(pp_ctx *ctx, void *ptr, size_t bytes);
+    /* Workers a stage runs on (each with its own kernel scratch): 1 for serial. */
+    int (*workers)(const pp_ctx *ctx);
+    /* `bytes` bytes of memory this executor's workers can see (heap for threads, the shared
+       arena for processes), aligned to PP_ALIGN, contents undefined, with the owner that takes
+       it back (pp_block_release). Returns PP_OK, or an error status with *out empty; the
+       message on ctx is set only when the executor knows why (the arena is full, or belongs to
+       another process), else left as it was. */
+    pp_status (*alloc)(pp_ctx *ctx, size_t bytes, pp_block *out);
     /* true when ptr lies in memory the executor's workers can read (any pointer for threads). */
     bool (*can_see)(pp_ctx *ctx, const void *ptr);
+    /* Releases what the executor keeps for the context (pool, arena, heap, scratch); safe to
+       call when it keeps nothing, and more than once. */
+    void (*teardown)(pp_ctx *ctx);
 };
 
 extern const pp_executor pp_exec_serial;
@@ -51,8 +78,14 @@ extern const pp_executor pp_exec_openmp;
 extern const pp_executor pp_exec_fork;
 
 const pp_executor *pp_executor_for(pp_backend backend);
+/* The executor that runs a stage on the calling thread, on heap memory (tiny combine steps, a
+   PNG of one strip): serial. */
+const pp_executor *pp_executor_local(void);
+/* Every executor's teardown (pp_ctx_free). */
+void pp_executors_teardown(pp_ctx *ctx);
 
-/* Band geometry shared by all executors, so that band boundaries never depend on the backend. */
+/* Band geometry shared by all executors, so that band boundaries never depend on the backend
+   (band.c). */
 int pp_band_count(int rows, int band_rows);
 /* The band height used for a stage: the stage's own (fixed, for reductions), else the
    context's override, else a default derived from rows and workers. */
@@ -94,29 +127,30 @@ struct pp_ctx {
    MCUs: each is one restart interval, encoded by one worker. */
 #define PP_JPEG_STRIP_BYTES ((size_t)1 << 20)
 
+/* ---- the ground floor: error.c and sys.c call nothing else of the library ----------------- */
+
 /* Sets ctx->errmsg from a printf format and returns status (for `return pp_fail(...)`). */
 pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pp_clear_error(pp_ctx *ctx);
-int pp_online_cpus(void); /* CPUs this process may run on (affinity) */
+int pp_online_cpus(void); /* CPUs this process may run on (affinity; sys.c) */
+
+/* The worker count the context asks for: its setting, or every CPU when that is 0 (auto). */
+static inline int pp_workers_setting(const pp_ctx *ctx)
+{
+    return ctx->workers > 0 ? ctx->workers : pp_online_cpus();
+}
+
 uint64_t pp_default_max_memory(void); /* a new context's memory limit (ctx.c) */
 
 /* ---- images ------------------------------------------------------------------------------ */
-
-typedef enum pp_owner {
-    PP_OWN_HEAP = 0,     /* malloc'd by the library */
-    PP_OWN_ARENA = 1,    /* in a fork context's shared arena */
-    PP_OWN_BORROWED = 2  /* the caller's buffer (pp_image_wrap) */
-} pp_owner;
 
 struct pp_image {
     int width, height, channels, depth;
     size_t stride;
     uint8_t *data;
-    pp_owner owner;
-    size_t bytes;             /* allocation size (heap/arena) */
-    struct pp_arena *arena;   /* PP_OWN_ARENA: holds a reference */
-    struct pp_heap *heap;     /* PP_OWN_HEAP: holds a reference */
+    pp_block block; /* the allocation (an executor's); empty for the caller's buffer
+                       (pp_image_wrap) */
 };
 
 /* Checked size of a width x height x channels image against ctx limits (dimensions, pixels,
@@ -293,22 +327,18 @@ pp_status pp_parse_spec(pp_ctx *ctx, const char *spec, pp_filter_inst *out);
    live block holds a reference on its pp_heap, so images may outlive their context and may be
    freed from any thread (a mutex guards the cache). */
 struct pp_heap *pp_heap_get(pp_ctx *ctx); /* the context's heap, created on first use */
-void *pp_heap_alloc(pp_ctx *ctx, size_t bytes);
-void pp_heap_free(pp_ctx *ctx, void *ptr, size_t bytes);
+pp_status pp_heap_alloc(pp_ctx *ctx, size_t bytes, pp_block *out); /* PP_ERR_NOMEM, no message */
 bool pp_heap_can_see(pp_ctx *ctx, const void *ptr);
 void pp_heap_release(struct pp_heap *heap, void *ptr, size_t bytes); /* frees, drops the ref */
 void pp_heap_unref(struct pp_heap *heap);
 uint8_t *pp_scratch(pp_ctx *ctx, size_t per, int n, size_t *stride_out);
+void pp_heap_teardown(pp_ctx *ctx); /* drops the context's heap reference, frees its scratch */
 
 /* ---- shared arena (fork backend) --------------------------------------------------------- */
 
 /* Every block allocated from an arena holds a reference to it; releasing the block drops it,
    so an arena outlives its context while images still live in it. */
 void pp_arena_release(struct pp_arena *arena, void *ptr, size_t bytes);
-
-/* Stops and reaps the context's worker processes, closes their fds and drops the context's
-   arena reference (pp_ctx_free calls it). */
-void pp_fork_pool_destroy(pp_ctx *ctx);
 
 /* Measurements of the context's fork pool, for `pixpool bench` (zeros when there is none). */
 typedef struct pp_fork_stats {

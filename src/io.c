@@ -9,12 +9,12 @@
  * (libjpeg-turbo), and BMP, TGA and GIF to codec/stb.c (stb_image).
  * Every decoder reads the header first and checks the context's pixel and memory limits before
  * it allocates the image, which is allocated where the context's executor can see it (the
- * shared arena for the fork backend; pp_codec_alloc_image), so the decode needs no further copy
- * there.
+ * shared arena for the fork backend; pp_codec_alloc_image in codec/codec.c), so the decode
+ * needs no further copy there.
  *
  * Saving encodes PNG with codec/png_write.c (zlib, strips on the executor), JPEG with
  * codec/jpeg_write.c (libjpeg-turbo), and BMP and TGA with stb_image_write (codec/stb.c) into an
- * output sink of this file: a memory buffer (pp_save_mem) or a temporary file in the
+ * output sink (codec/codec.c): a memory buffer (pp_save_mem) or a temporary file in the
  * destination's folder that is renamed into place (pp_save), so a saved file appears complete
  * or not at all.
  */
@@ -37,22 +37,6 @@
 #define MEMORY_NAME "<memory>"
 
 /* ---- format names and detection ---------------------------------------------------------- */
-
-const char *pp_format_name(pp_format format)
-{
-    switch (format) {
-    case PP_FORMAT_PNG: return "png";
-    case PP_FORMAT_JPEG: return "jpeg";
-    case PP_FORMAT_BMP: return "bmp";
-    case PP_FORMAT_TGA: return "tga";
-    case PP_FORMAT_GIF: return "gif";
-    case PP_FORMAT_PSD: return "psd";
-    case PP_FORMAT_HDR: return "hdr";
-    case PP_FORMAT_PNM: return "pnm";
-    case PP_FORMAT_UNKNOWN: break;
-    }
-    return "unknown";
-}
 
 /* The extension of the last path component, including its dot, or NULL when it has none. */
 static const char *path_extension(const char *path)
@@ -99,20 +83,6 @@ static pp_format detect_format(const uint8_t *d, size_t n)
     if (n >= 18 && n <= INT_MAX && pp_stb_info(PP_FORMAT_TGA, d, (int)n, &w, &h, &c))
         return PP_FORMAT_TGA;
     return PP_FORMAT_UNKNOWN;
-}
-
-/* Allocates a decoded image where the context's executor can see it; a failure's message is
-   prefixed by the file name. */
-pp_status pp_codec_alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c,
-                               pp_image **out)
-{
-    pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), w, h, c, out);
-    if (st) {
-        char why[PP_ERRMSG_MAX];
-        snprintf(why, sizeof why, "%s", ctx->errmsg[0] ? ctx->errmsg : pp_strerror(st));
-        pp_fail(ctx, st, "%s: %s", name, why);
-    }
-    return st;
 }
 
 /* ---- decoding entry points --------------------------------------------------------------- */
@@ -228,43 +198,6 @@ pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const char *na
     if (!out) return pp_fail(ctx, PP_ERR_INVALID, "pp_load_mem: out is NULL");
     if (!data && size > 0) return pp_fail(ctx, PP_ERR_INVALID, "%s: data is NULL", name);
     return decode(ctx, data, size, name, NULL, out);
-}
-
-/* ---- output sinks ------------------------------------------------------------------------ */
-
-
-void pp_sink_write(pp_sink *s, const void *p, size_t n)
-{
-    if (s->err || n == 0) return;
-    if (s->f) {
-        errno = 0;
-        if (fwrite(p, 1, n, s->f) != n) s->err = errno ? errno : EIO;
-        return;
-    }
-    if (n > SIZE_MAX - s->len) {
-        s->err = ENOMEM;
-        return;
-    }
-    if (s->len + n > s->cap) {
-        size_t ncap = s->cap ? s->cap : 4096;
-        while (ncap < s->len + n) ncap = ncap > SIZE_MAX / 2 ? s->len + n : ncap * 2;
-        uint8_t *nb = realloc(s->buf, ncap);
-        if (!nb) {
-            s->err = ENOMEM;
-            return;
-        }
-        s->buf = nb;
-        s->cap = ncap;
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-}
-
-/* The status and message for a sink that failed. */
-pp_status pp_sink_fail(pp_ctx *ctx, const pp_sink *s, const char *name)
-{
-    if (s->err == ENOMEM && !s->f) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
-    return pp_fail(ctx, PP_ERR_IO, "%s: %s", name, strerror(s->err));
 }
 
 static pp_status check_image(pp_ctx *ctx, const pp_image *img, const char *name)

@@ -62,17 +62,12 @@ static void unpremultiply_kernel(const pp_stage *s, int y0, int y1, int band, vo
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
-typedef struct buf {
-    uint8_t *data;
-    size_t bytes;
-} buf;
-
 #define POOL_MAX 8
 
 typedef struct run_state {
     pp_ctx *ctx;
     const pp_executor *ex;
-    buf pool[POOL_MAX]; /* free buffers kept for reuse within this run */
+    pp_block pool[POOL_MAX]; /* free buffers kept for reuse within this run */
     int npool;
     uint64_t held;      /* bytes of every buffer this run holds (in use and pooled): checked
                            against ctx->max_memory before each new allocation */
@@ -81,8 +76,8 @@ typedef struct run_state {
 static void pool_drain(run_state *rs)
 {
     for (int i = 0; i < rs->npool; i++) {
-        rs->ex->free(rs->ctx, rs->pool[i].data, rs->pool[i].bytes);
         rs->held -= rs->pool[i].bytes;
+        pp_block_release(&rs->pool[i]);
     }
     rs->npool = 0;
 }
@@ -90,19 +85,16 @@ static void pool_drain(run_state *rs)
 /* A buffer of at least `bytes` bytes: a pooled one, else a new one if the memory limit allows
    it (pooled buffers are given back first when it would not). `what` names the filter in
    messages. */
-static pp_status buf_get(run_state *rs, const char *what, size_t bytes, uint8_t **out,
-                         size_t *cap)
+static pp_status buf_get(run_state *rs, const char *what, size_t bytes, pp_block *out)
 {
-    *out = NULL;
+    *out = (pp_block){0};
     int best = -1;
     for (int i = 0; i < rs->npool; i++)
         if (rs->pool[i].bytes >= bytes && (best < 0 || rs->pool[i].bytes < rs->pool[best].bytes))
             best = i;
     if (best >= 0) {
-        buf b = rs->pool[best];
+        *out = rs->pool[best];
         rs->pool[best] = rs->pool[--rs->npool];
-        *cap = b.bytes;
-        *out = b.data;
         return PP_OK;
     }
     size_t n = bytes ? bytes : 1;
@@ -112,8 +104,7 @@ static pp_status buf_get(run_state *rs, const char *what, size_t bytes, uint8_t 
         if (st) return st;
     }
     rs->ctx->errmsg[0] = '\0';
-    uint8_t *p = rs->ex->alloc(rs->ctx, n);
-    if (!p) {
+    if (rs->ex->alloc(rs->ctx, n, out)) {
         if (rs->ctx->errmsg[0]) { /* the executor said why (e.g. the shared arena is full) */
             char why[PP_ERRMSG_MAX];
             snprintf(why, sizeof why, "%s", rs->ctx->errmsg);
@@ -122,27 +113,25 @@ static pp_status buf_get(run_state *rs, const char *what, size_t bytes, uint8_t 
         return pp_fail(rs->ctx, PP_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, n);
     }
     rs->held += n;
-    *cap = n;
-    *out = p;
     return PP_OK;
 }
 
-static void buf_put(run_state *rs, uint8_t *data, size_t bytes)
+static void buf_put(run_state *rs, pp_block *b)
 {
-    if (!data) return;
+    if (!b->data) return;
     if (rs->npool < POOL_MAX) {
-        rs->pool[rs->npool++] = (buf){data, bytes};
+        rs->pool[rs->npool++] = *b;
+        *b = (pp_block){0};
         return;
     }
-    rs->ex->free(rs->ctx, data, bytes);
-    rs->held -= bytes;
+    rs->held -= b->bytes;
+    pp_block_release(b);
 }
 
-/* A buffer holding an image during the run. owned=false for the caller's input. */
+/* A buffer holding an image during the run; an empty block for the caller's input. */
 typedef struct slot {
     pp_view v;
-    size_t cap;
-    bool owned;
+    pp_block blk;
 } slot;
 
 static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
@@ -150,25 +139,25 @@ static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
     size_t bytes;
     pp_status st = pp_check_size(rs->ctx, what, g.width, g.height, g.channels, &bytes);
     if (st) return st;
-    if ((st = buf_get(rs, what, bytes, &s->v.data, &s->cap))) return st;
+    if ((st = buf_get(rs, what, bytes, &s->blk))) return st;
+    s->v.data = s->blk.data;
     s->v.width = g.width;
     s->v.height = g.height;
     s->v.channels = g.channels;
     s->v.stride = (size_t)g.width * (size_t)g.channels;
-    s->owned = true;
     return PP_OK;
 }
 
 static void slot_free(run_state *rs, slot *s)
 {
-    if (s->owned && s->v.data) buf_put(rs, s->v.data, s->cap);
+    buf_put(rs, &s->blk);
     memset(s, 0, sizeof *s);
 }
 
 static pp_status run_stage(run_state *rs, pp_stage *st)
 {
     if (st->rows <= 0) return PP_OK;
-    if (st->serial) return pp_exec_serial.run(rs->ctx, st);
+    if (st->serial) return pp_executor_local()->run(rs->ctx, st);
     return rs->ex->run(rs->ctx, st);
 }
 
@@ -194,8 +183,7 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
     pp_stage *st = calloc(1, sizeof *st);
     slot temps[PP_MAX_TEMPS];
     memset(temps, 0, sizeof temps);
-    uint8_t *partials = NULL;
-    size_t partials_cap = 0;
+    pp_block partials = {0};
     pp_status status = PP_OK;
     if (!plan || !st) {
         status = pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
@@ -213,9 +201,8 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
     for (int i = 0; i < plan->ntemps; i++)
         if ((status = slot_alloc(rs, fi->spec, plan->temps[i], &temps[i]))) goto done;
     if (plan->partial_bytes) {
-        if ((status = buf_get(rs, fi->spec, plan->partial_bytes, &partials, &partials_cap)))
-            goto done;
-        memset(partials, 0, plan->partial_bytes);
+        if ((status = buf_get(rs, fi->spec, plan->partial_bytes, &partials))) goto done;
+        memset(partials.data, 0, plan->partial_bytes);
     }
     /* The kernels' scratch (per worker, held while a stage runs) counts against the memory
        limit too: a resize that shrinks a tall image to a few rows keeps a ring of up to a whole
@@ -223,7 +210,7 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
     uint64_t scratch = 0;
     for (int i = 0; i < plan->nstages; i++) {
         const pp_stage_tmpl *t = &plan->stages[i];
-        uint64_t n = t->serial || rs->ex == &pp_exec_serial ? 1u : (uint64_t)pp_ctx_workers(ctx);
+        uint64_t n = t->serial ? 1u : (uint64_t)rs->ex->workers(ctx);
         uint64_t b = t->scratch_bytes > UINT64_MAX / n ? UINT64_MAX : t->scratch_bytes * n;
         if (b > scratch) scratch = b;
     }
@@ -248,7 +235,7 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
         st->src = views[0];
         st->aux = views[1];
         st->dst = views[2];
-        st->partials = partials;
+        st->partials = partials.data;
         st->rows = t->rows > 0 ? t->rows : st->dst.height;
         st->band_rows = t->band_rows;
         st->min_band_rows = t->min_band_rows;
@@ -259,7 +246,7 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
     }
 done:
     for (int i = 0; i < PP_MAX_TEMPS; i++) slot_free(rs, &temps[i]);
-    if (partials) buf_put(rs, partials, partials_cap);
+    buf_put(rs, &partials);
     if (status) slot_free(rs, out);
     free(plan);
     free(st);
@@ -309,7 +296,6 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     pp_status st = PP_OK;
     if (rs.ex->can_see(ctx, in->data) && pl->count > 0) {
         cur.v = (pp_view){in->data, in->stride, in->width, in->height, in->channels};
-        cur.owned = false;
     } else if ((st = copy_into(&rs, in, &cur))) {
         goto fail; /* the fork backend copies a heap image into shared memory once */
     }
@@ -329,10 +315,7 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     res->depth = 8;
     res->stride = cur.v.stride;
     res->data = cur.v.data;
-    res->bytes = cur.cap;
-    res->owner = rs.ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
-    res->arena = rs.ex == &pp_exec_fork ? ctx->arena : NULL;
-    res->heap = rs.ex == &pp_exec_fork ? NULL : ctx->heap;
+    res->block = cur.blk; /* the image takes the block's reference on its heap or arena */
     *out = res;
     return PP_OK;
 fail:

@@ -197,6 +197,18 @@ static void noop_kernel(const pp_stage *s, int y0, int y1, int band, void *scrat
     (void)scratch;
 }
 
+/* The fork executor's memory by pointer: a block of `bytes` in the context's arena (NULL when
+   the executor refuses), and the arena's own release (what pp_block_release calls). */
+static void *arena_get(pp_ctx *ctx, size_t bytes)
+{
+    pp_block b;
+    return pp_exec_fork.alloc(ctx, bytes, &b) ? NULL : b.data;
+}
+static void arena_put(pp_ctx *ctx, void *ptr, size_t bytes)
+{
+    if (ptr) pp_arena_release(ctx->arena, ptr, bytes);
+}
+
 /* A w x h x 1 source and destination in the context's arena. */
 typedef struct arena_job {
     pp_stage *st;
@@ -209,8 +221,8 @@ static arena_job job_new(pp_ctx *ctx, int w, int h, test_params tp)
     j.bytes = (size_t)w * h;
     j.st = calloc(1, sizeof *j.st);
     cr_assert_not_null(j.st);
-    uint8_t *src = pp_exec_fork.alloc(ctx, j.bytes);
-    uint8_t *dst = pp_exec_fork.alloc(ctx, j.bytes);
+    uint8_t *src = arena_get(ctx, j.bytes);
+    uint8_t *dst = arena_get(ctx, j.bytes);
     cr_assert(src && dst, "%s", pp_ctx_last_error(ctx));
     for (size_t i = 0; i < j.bytes; i++) src[i] = (uint8_t)(i * 7 + i / 13);
     j.st->kernel = test_kernel;
@@ -232,8 +244,8 @@ static int job_correct(const arena_job *j)
 
 static void job_free(pp_ctx *ctx, arena_job *j)
 {
-    pp_exec_fork.free(ctx, j->st->src.data, j->bytes);
-    pp_exec_fork.free(ctx, j->st->dst.data, j->bytes);
+    arena_put(ctx, j->st->src.data, j->bytes);
+    arena_put(ctx, j->st->dst.data, j->bytes);
     free(j->st);
 }
 
@@ -733,13 +745,13 @@ Test(fork, stage_outside_the_arena_is_refused)
     cr_assert(strstr(pp_ctx_last_error(ctx), "not in the shared arena"), "%s",
               pp_ctx_last_error(ctx));
     /* A destination that runs past the end of its block is caught too. */
-    uint8_t *blk = pp_exec_fork.alloc(ctx, 64);
+    uint8_t *blk = arena_get(ctx, 64);
     st->src = (pp_view){blk, 8, 8, 8, 1};
     st->dst = (pp_view){blk, (size_t)1 << 50, 8, 8, 1};
     cr_assert_eq(pp_exec_fork.run(ctx, st), PP_ERR_BACKEND);
     cr_assert(!pp_exec_fork.can_see(ctx, heap_src));
     cr_assert(pp_exec_fork.can_see(ctx, blk));
-    pp_exec_fork.free(ctx, blk, 64);
+    arena_put(ctx, blk, 64);
     free(st);
     pp_ctx_free(ctx);
 }
@@ -760,7 +772,7 @@ Test(fork, context_used_in_a_forked_child_fails_cleanly)
         if (pp_apply(ctx, "invert", in, &out) == PP_OK) code |= 1;
         if (pp_exec_fork.run(ctx, j.st) != PP_ERR_BACKEND) code |= 2;
         if (!strstr(pp_ctx_last_error(ctx), "child of fork()")) code |= 4;
-        if (pp_exec_fork.alloc(ctx, 64)) code |= 8;
+        if (arena_get(ctx, 64)) code |= 8;
         job_free(ctx, &j);
         pp_image_free(in);
         pp_ctx_free(ctx); /* must neither stop the parent's workers nor punch its arena */
@@ -796,32 +808,32 @@ Test(fork, arena_gives_memory_back)
     long peak = 0;
     for (int r = 0; r < 200; r++) {
         size_t n = big + (size_t)(r % 7) * 12345;
-        uint8_t *b = pp_exec_fork.alloc(ctx, n);
+        uint8_t *b = arena_get(ctx, n);
         cr_assert_not_null(b, "%s", pp_ctx_last_error(ctx));
         memset(b, r, n);
-        pp_exec_fork.free(ctx, small[r % 3], 1000);
-        small[r % 3] = pp_exec_fork.alloc(ctx, 1000);
+        arena_put(ctx, small[r % 3], 1000);
+        small[r % 3] = arena_get(ctx, 1000);
         memset(small[r % 3], 1, 1000);
-        if (prev) pp_exec_fork.free(ctx, prev, prev_n);
+        if (prev) arena_put(ctx, prev, prev_n);
         prev = b;
         prev_n = n;
         long kb = rss_shmem_kb() - base;
         if (kb > peak) peak = kb;
     }
-    pp_exec_fork.free(ctx, prev, prev_n);
-    for (int i = 0; i < 3; i++) pp_exec_fork.free(ctx, small[i], 1000);
+    arena_put(ctx, prev, prev_n);
+    for (int i = 0; i < 3; i++) arena_put(ctx, small[i], 1000);
     cr_assert_lt(peak, 512 * 1024, "RssShmem grew to %ld kB", peak);
 
     /* Twelve blocks alive at once, then all freed: all but the keep limit is punched out. */
     void *blocks[12];
     for (int i = 0; i < 12; i++) {
-        blocks[i] = pp_exec_fork.alloc(ctx, big);
+        blocks[i] = arena_get(ctx, big);
         cr_assert_not_null(blocks[i]);
         memset(blocks[i], i, big);
     }
     long full = rss_shmem_kb() - base;
     cr_assert_geq(full, 12 * 64 * 1024 - 1024);
-    for (int i = 0; i < 12; i++) pp_exec_fork.free(ctx, blocks[i], big);
+    for (int i = 0; i < 12; i++) arena_put(ctx, blocks[i], big);
     long after = rss_shmem_kb() - base;
     pp_arena_stats s;
     pp_arena_get_stats(ctx->arena, &s);
@@ -841,16 +853,16 @@ Test(fork, arena_gives_memory_back)
 Test(fork, arena_full_fails_cleanly)
 {
     pp_ctx *ctx = fork_ctx(1);
-    void *a = pp_exec_fork.alloc(ctx, 64);
+    void *a = arena_get(ctx, 64);
     cr_assert_not_null(a);
     pp_arena_stats s;
     pp_arena_get_stats(ctx->arena, &s);
-    cr_assert_null(pp_exec_fork.alloc(ctx, s.size)); /* never touches memory */
+    cr_assert_null(arena_get(ctx, s.size)); /* never touches memory */
     cr_assert(strstr(pp_ctx_last_error(ctx), "arena is full"), "%s", pp_ctx_last_error(ctx));
-    cr_assert_null(pp_exec_fork.alloc(ctx, SIZE_MAX - 10));
+    cr_assert_null(arena_get(ctx, SIZE_MAX - 10));
     /* A double free is ignored rather than corrupting the free list. */
-    pp_exec_fork.free(ctx, a, 64);
-    pp_exec_fork.free(ctx, a, 64);
+    arena_put(ctx, a, 64);
+    arena_put(ctx, a, 64);
     pp_arena_get_stats(ctx->arena, &s);
     cr_assert_eq(s.refs, 1);
     cr_assert_eq(s.in_use, 0);

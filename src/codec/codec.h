@@ -67,8 +67,7 @@ typedef struct pp_strips {
     const char *what;             /* "PNG encoder buffers" */
     /* ---- */
     uint8_t *slots, *results;
-    const pp_executor *ex_;
-    uint8_t *pixels_;
+    pp_block slots_b_, results_b_, pixels_b_;
     size_t slots_bytes_, results_bytes_, copy_bytes_;
 } pp_strips;
 

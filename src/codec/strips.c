@@ -19,10 +19,9 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
 {
     int workers = pp_ctx_workers(ctx);
     bool share = r->nstrips >= 2 && workers >= 2;
-    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : &pp_exec_serial;
+    const pp_executor *ex = share ? pp_executor_for(ctx->backend) : pp_executor_local();
     uint64_t nworkers = share ? (uint64_t)workers : 1u;
     size_t rowbytes = (size_t)img->width * (size_t)img->channels;
-    r->ex_ = ex;
     r->slots_bytes_ = align_up((size_t)r->nstrips * r->slot_bytes);
     r->results_bytes_ = align_up((size_t)r->nstrips * r->result_bytes);
     r->copy_bytes_ = ex->can_see(ctx, img->data) ? 0 : align_up(rowbytes * (size_t)img->height);
@@ -32,21 +31,23 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
     if (st) return st;
 
     pp_stage *stage = calloc(1, sizeof *stage);
-    r->slots = ex->alloc(ctx, r->slots_bytes_);
-    r->results = ex->alloc(ctx, r->results_bytes_);
-    r->pixels_ = r->copy_bytes_ ? ex->alloc(ctx, r->copy_bytes_) : NULL;
-    if (!stage || !r->slots || !r->results || (r->copy_bytes_ && !r->pixels_)) {
+    bool ok = !ex->alloc(ctx, r->slots_bytes_, &r->slots_b_) &
+              !ex->alloc(ctx, r->results_bytes_, &r->results_b_) &
+              (!r->copy_bytes_ || !ex->alloc(ctx, r->copy_bytes_, &r->pixels_b_));
+    r->slots = r->slots_b_.data;
+    r->results = r->results_b_.data;
+    uint8_t *pixels = r->pixels_b_.data;
+    if (!stage || !ok) {
         free(stage);
         pp_strips_free(ctx, r);
         return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory for the %s", name, r->what);
     }
     memset(r->results, 0, r->results_bytes_);
     stage->kernel = r->kernel;
-    if (r->pixels_) {
+    if (pixels) {
         for (int y = 0; y < img->height; y++)
-            memcpy(r->pixels_ + (size_t)y * rowbytes, img->data + (size_t)y * img->stride,
-                   rowbytes);
-        stage->src = (pp_view){r->pixels_, rowbytes, img->width, img->height, img->channels};
+            memcpy(pixels + (size_t)y * rowbytes, img->data + (size_t)y * img->stride, rowbytes);
+        stage->src = (pp_view){pixels, rowbytes, img->width, img->height, img->channels};
     } else {
         stage->src = (pp_view){img->data, img->stride, img->width, img->height, img->channels};
     }
@@ -66,11 +67,9 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
 
 void pp_strips_free(pp_ctx *ctx, pp_strips *r)
 {
-    const pp_executor *ex = r->ex_;
-    if (!ex) return;
-    if (r->pixels_) ex->free(ctx, r->pixels_, r->copy_bytes_);
-    if (r->results) ex->free(ctx, r->results, r->results_bytes_);
-    if (r->slots) ex->free(ctx, r->slots, r->slots_bytes_);
-    r->pixels_ = r->results = r->slots = NULL;
-    r->ex_ = NULL;
+    (void)ctx;
+    pp_block_release(&r->pixels_b_);
+    pp_block_release(&r->results_b_);
+    pp_block_release(&r->slots_b_);
+    r->slots = r->results = NULL;
 }
