@@ -220,6 +220,18 @@ PP_API pp_status pp_ctx_set_jpeg_progressive(pp_ctx *ctx, int on);
  *  tables need the whole image). Errors: PP_ERR_INVALID (NULL ctx) only. */
 PP_API pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on);
 
+/** Compression of TIFF output. */
+typedef enum pp_tiff_compression {
+    PP_TIFF_NONE = 0,     /**< uncompressed (the default, as libvips and ImageMagick write) */
+    PP_TIFF_LZW = 1,      /**< LZW with the horizontal predictor */
+    PP_TIFF_DEFLATE = 2,  /**< deflate (zlib) with the horizontal predictor */
+    PP_TIFF_PACKBITS = 3  /**< PackBits run-length coding */
+} pp_tiff_compression;
+
+/** Compression of TIFF output (default PP_TIFF_NONE). Errors: PP_ERR_INVALID for another
+ *  value. */
+PP_API pp_status pp_ctx_set_tiff_compression(pp_ctx *ctx, pp_tiff_compression mode);
+
 /** The detailed message of the last failed call on this context ("" if none, or for a NULL
  *  ctx). Owned by the context: the pointer stays valid until the next call on the context. */
 PP_API const char *pp_ctx_last_error(const pp_ctx *ctx);
@@ -284,7 +296,8 @@ typedef enum pp_format {
     PP_FORMAT_GIF,         /**< GIF, read only (first frame) */
     PP_FORMAT_PSD,         /**< Photoshop, read only (composited image) */
     PP_FORMAT_HDR,         /**< Radiance HDR, read only (tone-mapped to 8 bits) */
-    PP_FORMAT_PNM          /**< PPM/PGM (binary), read only */
+    PP_FORMAT_PNM,         /**< PNM: P1-P6 (plain and raw), read only */
+    PP_FORMAT_TIFF         /**< TIFF (libtiff): the first page is read */
 } pp_format;
 
 /** Lower-case name of a format ("png", "jpeg", ...); "unknown" for PP_FORMAT_UNKNOWN or any
@@ -292,7 +305,7 @@ typedef enum pp_format {
 PP_API const char *pp_format_name(pp_format format);
 
 /** The format an output file name asks for, from its extension, case-insensitively: .png,
- *  .jpg/.jpeg, .bmp, .tga. PP_FORMAT_UNKNOWN for anything else (pixpool cannot write it) or a
+ *  .jpg/.jpeg, .bmp, .tga, .tif/.tiff. PP_FORMAT_UNKNOWN for anything else (pixpool cannot write it) or a
  *  NULL path. Looks at the name only. Thread-safe. */
 PP_API pp_format pp_format_from_path(const char *path);
 

@@ -168,6 +168,16 @@ pp_status pp_ctx_set_jpeg_progressive(pp_ctx *ctx, int on)
     return PP_OK;
 }
 
+pp_status pp_ctx_set_tiff_compression(pp_ctx *ctx, pp_tiff_compression mode)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if ((int)mode < PP_TIFF_NONE || (int)mode > PP_TIFF_PACKBITS)
+        return pp_fail(ctx, PP_ERR_INVALID, "TIFF compression %d is not one of none, lzw, "
+                       "deflate, packbits", (int)mode);
+    ctx->tiff_compression = mode;
+    return PP_OK;
+}
+
 pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on)
 {
     if (!ctx) return PP_ERR_INVALID;

@@ -108,6 +108,7 @@ struct pp_ctx {
     int jpeg_quality;
     pp_jpeg_subsample jpeg_subsample;
     int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
+    pp_tiff_compression tiff_compression;
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
                                it small to cut small images into several strips) */
     size_t jpeg_strip_bytes; /* pixel bytes per JPEG strip; 0 = PP_JPEG_STRIP_BYTES (tests) */

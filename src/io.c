@@ -56,6 +56,7 @@ pp_format pp_format_from_path(const char *path)
     if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0) return PP_FORMAT_JPEG;
     if (strcasecmp(ext, ".bmp") == 0) return PP_FORMAT_BMP;
     if (strcasecmp(ext, ".tga") == 0) return PP_FORMAT_TGA;
+    if (strcasecmp(ext, ".tif") == 0 || strcasecmp(ext, ".tiff") == 0) return PP_FORMAT_TIFF;
     return PP_FORMAT_UNKNOWN;
 }
 
@@ -74,6 +75,10 @@ static pp_format detect_format(const uint8_t *d, size_t n)
     if (n >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff) return PP_FORMAT_JPEG;
     if (starts_with(d, n, "GIF87a", 6) || starts_with(d, n, "GIF89a", 6)) return PP_FORMAT_GIF;
     if (starts_with(d, n, "8BPS", 4)) return PP_FORMAT_PSD;
+    /* TIFF and BigTIFF, either byte order */
+    if (starts_with(d, n, "II*\0", 4) || starts_with(d, n, "MM\0*", 4) ||
+        starts_with(d, n, "II+\0", 4) || starts_with(d, n, "MM\0+", 4))
+        return PP_FORMAT_TIFF;
     if (starts_with(d, n, "#?RADIANCE", 10) || starts_with(d, n, "#?RGBE", 6))
         return PP_FORMAT_HDR;
     if (starts_with(d, n, "BM", 2)) return PP_FORMAT_BMP;
@@ -101,6 +106,7 @@ static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const cha
     case PP_FORMAT_HDR: return pp_hdr_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_PSD: return pp_psd_decode(ctx, name, data, size, info, out);
     case PP_FORMAT_JPEG: return pp_jpeg_decode(ctx, name, data, size, info, out);
+    case PP_FORMAT_TIFF: return pp_tiff_decode(ctx, name, data, size, info, out);
     default: return pp_stb_decode(ctx, name, fmt, data, size, info, out);
     }
 }
@@ -214,6 +220,7 @@ static pp_status encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink
 {
     if (fmt == PP_FORMAT_PNG) return pp_png_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_JPEG) return pp_jpeg_encode(ctx, img, out, name);
+    if (fmt == PP_FORMAT_TIFF) return pp_tiff_encode(ctx, img, out, name);
     return pp_stb_encode(ctx, img, fmt, out, name);
 }
 
@@ -228,8 +235,9 @@ pp_status pp_save_mem(pp_ctx *ctx, const pp_image *image, pp_format format, void
     pp_status st = check_image(ctx, image, MEMORY_NAME);
     if (st) return st;
     if (format != PP_FORMAT_PNG && format != PP_FORMAT_JPEG && format != PP_FORMAT_BMP &&
-        format != PP_FORMAT_TGA)
-        return pp_fail(ctx, PP_ERR_FORMAT, "%s: cannot write format '%s' (use png, jpeg, bmp or tga)",
+        format != PP_FORMAT_TGA && format != PP_FORMAT_TIFF)
+        return pp_fail(ctx, PP_ERR_FORMAT,
+                       "%s: cannot write format '%s' (use png, jpeg, bmp, tga or tiff)",
                        MEMORY_NAME, pp_format_name(format));
     pp_sink s = {0};
     st = encode(ctx, image, format, &s, MEMORY_NAME);
@@ -300,10 +308,10 @@ pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path)
         if (!ext)
             return pp_fail(ctx, PP_ERR_FORMAT,
                            "%s: no file extension to choose the format from "
-                           "(use .png, .jpg, .jpeg, .bmp or .tga)", path);
+                           "(use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)", path);
         return pp_fail(ctx, PP_ERR_FORMAT,
                        "%s: cannot write format of extension '%s' "
-                       "(use .png, .jpg, .jpeg, .bmp or .tga)", path, ext);
+                       "(use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)", path, ext);
     }
 
     char *tmp = NULL;

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 /* Output format choice of --format. */
-enum { BF_SAME = 0, BF_PNG, BF_JPG, BF_BMP, BF_TGA };
+enum { BF_SAME = 0, BF_PNG, BF_JPG, BF_BMP, BF_TGA, BF_TIF };
 
 /* How files are run: threads (each with its own context, serial or OpenMP inside) or a pool of
    pre-forked worker processes. */
@@ -28,6 +28,7 @@ typedef struct batch_opts {
     int png_level, quality;
     int jpeg_subsample;       /* a pp_jpeg_subsample */
     int jpeg_progressive, jpeg_optimize;
+    int tiff_compression;     /* pp_tiff_compression */
     uint64_t max_pixels;
     uint64_t max_memory;      /* per file in flight; 0: the library's default */
     int recursive;

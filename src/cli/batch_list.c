@@ -29,8 +29,8 @@ static const char *name_ext(const char *path)
 
 int batch_is_image_name(const char *name)
 {
-    static const char *const exts[] = {"png", "jpg", "jpeg", "bmp", "tga", "gif",
-                                       "psd", "hdr", "pnm", "ppm", "pgm"};
+    static const char *const exts[] = {"png", "jpg", "jpeg", "bmp", "tga", "tif", "tiff",
+                                       "gif", "psd", "hdr", "pnm", "ppm", "pgm"};
     const char *ext = name_ext(name);
     if (!ext) return 0;
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
@@ -96,12 +96,14 @@ char *batch_output_name(const char *rel, int format)
     int is_jpg = ext && (!strcasecmp(ext, "jpg") || !strcasecmp(ext, "jpeg"));
     int is_bmp = ext && !strcasecmp(ext, "bmp");
     int is_tga = ext && !strcasecmp(ext, "tga");
+    int is_tif = ext && (!strcasecmp(ext, "tif") || !strcasecmp(ext, "tiff"));
     switch (format) {
     case BF_PNG: want = is_png ? NULL : "png"; break;
     case BF_JPG: want = is_jpg ? NULL : "jpg"; break;
     case BF_BMP: want = is_bmp ? NULL : "bmp"; break;
     case BF_TGA: want = is_tga ? NULL : "tga"; break;
-    default: want = is_png || is_jpg || is_bmp || is_tga ? NULL : "png"; break;
+    case BF_TIF: want = is_tif ? NULL : "tif"; break;
+    default: want = is_png || is_jpg || is_bmp || is_tga || is_tif ? NULL : "png"; break;
     }
     if (!want) return strdup(rel);
     char *out = malloc(stem + 1 + strlen(want) + 1);

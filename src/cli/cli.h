@@ -17,6 +17,9 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
 /* Parses a --jpeg-subsample value (auto, 444, 422, 420) into a pp_jpeg_subsample; prints a
    usage error and returns -1 on failure. */
 int cli_parse_subsample(const char *s, int *out);
+/* --tiff-compression none|lzw|deflate|packbits: 0 with *out a pp_tiff_compression, else -1
+   (message printed). */
+int cli_parse_tiff_compression(const char *s, int *out);
 /* Parses a byte count: digits with an optional binary suffix K, M, G or T (KiB ... TiB; "KiB",
    "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
    failure. */

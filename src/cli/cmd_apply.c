@@ -14,8 +14,8 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "usage: pixpool apply [options] -f SPEC [-f SPEC]... INPUT OUTPUT\n"
             "\n"
             "Filters INPUT through the pipeline of -f filters (in order) and writes OUTPUT; the\n"
-            "output format follows OUTPUT's extension (.png .jpg .jpeg .bmp .tga). The output\n"
-            "appears complete or not at all.\n"
+            "output format follows OUTPUT's extension (.png .jpg .jpeg .bmp .tga .tif .tiff).\n"
+            "The output appears complete or not at all.\n"
             "\n"
             "options:\n"
             "  -f, --filter SPEC    a filter: NAME or NAME:KEY=VALUE,KEY=VALUE (pixpool filters)\n"
@@ -29,6 +29,8 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "                       and above, 420 below)\n"
             "      --jpeg-progressive  progressive JPEG (default off: baseline)\n"
             "      --jpeg-optimize  optimised JPEG Huffman tables (default off)\n"
+            "      --tiff-compression none|lzw|deflate|packbits\n"
+            "                       TIFF compression (default none)\n"
             "      --max-pixels N   refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of the load and of the run\n"
             "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
@@ -45,7 +47,8 @@ int cmd_apply(int argc, char **argv)
         {"png-level", required_argument, 0, 2}, {"quality", required_argument, 0, 3},
         {"max-pixels", required_argument, 0, 4}, {"max-memory", required_argument, 0, 5},
         {"jpeg-subsample", required_argument, 0, 6}, {"jpeg-progressive", no_argument, 0, 7},
-        {"jpeg-optimize", no_argument, 0, 8}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"jpeg-optimize", no_argument, 0, 8}, {"tiff-compression", required_argument, 0, 9},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
     pp_image *in = NULL, *out = NULL;
@@ -111,6 +114,12 @@ int cmd_apply(int argc, char **argv)
         }
         case 7: pp_ctx_set_jpeg_progressive(ctx, 1); break;
         case 8: pp_ctx_set_jpeg_optimize(ctx, 1); break;
+        case 9: {
+            int mode;
+            if (cli_parse_tiff_compression(optarg, &mode)) goto done;
+            pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)mode);
+            break;
+        }
         case 'h':
             apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;
@@ -127,7 +136,7 @@ int cmd_apply(int argc, char **argv)
     const char *ipath = argv[optind], *opath = argv[optind + 1];
     if (pp_format_from_path(opath) == PP_FORMAT_UNKNOWN) {
         const char *dot = strrchr(opath, '.');
-        cli_error("%s: cannot write format of extension '%s' (use .png, .jpg, .jpeg, .bmp or .tga)",
+        cli_error("%s: cannot write format of extension '%s' (use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)",
                   opath, dot ? dot : "");
         goto done;
     }

@@ -28,14 +28,15 @@ static void batch_usage(FILE *f)
             "Filters every image of INPUT_DIR through the pipeline of -f filters (in order) and\n"
             "writes the results under OUTPUT_DIR at the same relative paths, creating folders\n"
             "as needed. Images are taken by extension, case-insensitively (png jpg jpeg bmp tga\n"
-            "gif psd hdr pnm ppm pgm), in sorted order; the format is read from the bytes. Each\n"
+            "tif tiff gif psd hdr pnm ppm pgm), in sorted order; the format is read from the bytes. Each\n"
             "output appears complete or not at all; a bad file is reported and the rest go on.\n"
             "\n"
             "pipeline and output:\n"
             "  -f, --filter SPEC      a filter: NAME or NAME:KEY=VALUE,... (pixpool filters);\n"
             "                         default none: the images are only converted\n"
-            "      --format FMT       png | jpg | bmp | tga | same (default same: .png .jpg\n"
-            "                         .jpeg .bmp .tga keep their name, others become .png)\n"
+            "      --format FMT       png | jpg | bmp | tga | tif | same (default same: .png\n"
+            "                         .jpg .jpeg .bmp .tga .tif .tiff keep their name, others\n"
+            "                         become .png)\n"
             "      --png-level N      PNG compression 0..9 (default 5)\n"
             "      --quality N        JPEG quality 1..100 (default 90)\n"
             "      --jpeg-subsample auto|444|422|420\n"
@@ -43,6 +44,8 @@ static void batch_usage(FILE *f)
             "                         90 and above, 420 below)\n"
             "      --jpeg-progressive progressive JPEG (default off: baseline)\n"
             "      --jpeg-optimize    optimised JPEG Huffman tables (default off)\n"
+            "      --tiff-compression none|lzw|deflate|packbits\n"
+            "                         TIFF compression (default none)\n"
             "      --max-pixels N     refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of one file may hold,\n"
             "                         per file in flight, e.g. 512M or 4G (default: half the\n"
@@ -146,6 +149,7 @@ static int parse_format(const char *s)
     if (!strcmp(s, "jpg") || !strcmp(s, "jpeg")) return BF_JPG;
     if (!strcmp(s, "bmp")) return BF_BMP;
     if (!strcmp(s, "tga")) return BF_TGA;
+    if (!strcmp(s, "tif") || !strcmp(s, "tiff")) return BF_TIF;
     return -1;
 }
 
@@ -158,7 +162,7 @@ int cmd_batch(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_PNG, O_QUALITY, O_MAXPIX, O_FILES, O_SKIP, O_OVER, O_SHARD,
            O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM, O_SUBSAMPLE, O_PROGRESSIVE,
-           O_OPTIMIZE };
+           O_OPTIMIZE, O_TIFFCOMP };
     static const struct option opts[] = {
         {"filter", required_argument, 0, 'f'},       {"recursive", no_argument, 0, 'r'},
         {"format", required_argument, 0, O_FORMAT},  {"backend", required_argument, 0, 'b'},
@@ -169,6 +173,7 @@ int cmd_batch(int argc, char **argv)
         {"jpeg-subsample", required_argument, 0, O_SUBSAMPLE},
         {"jpeg-progressive", no_argument, 0, O_PROGRESSIVE},
         {"jpeg-optimize", no_argument, 0, O_OPTIMIZE},
+        {"tiff-compression", required_argument, 0, O_TIFFCOMP},
         {"files-from", required_argument, 0, O_FILES}, {"null", no_argument, 0, '0'},
         {"skip-existing", no_argument, 0, O_SKIP},   {"overwrite", no_argument, 0, O_OVER},
         {"shard", required_argument, 0, O_SHARD},    {"report", required_argument, 0, O_REPORT},
@@ -212,7 +217,7 @@ int cmd_batch(int argc, char **argv)
         case 'r': o.recursive = 1; break;
         case O_FORMAT:
             if ((o.format = parse_format(optarg)) < 0) {
-                cli_error("--format: '%s' is not one of png, jpg, bmp, tga, same", optarg);
+                cli_error("--format: '%s' is not one of png, jpg, bmp, tga, tif, same", optarg);
                 goto done;
             }
             break;
@@ -246,6 +251,9 @@ int cmd_batch(int argc, char **argv)
             break;
         case O_PROGRESSIVE: o.jpeg_progressive = 1; break;
         case O_OPTIMIZE: o.jpeg_optimize = 1; break;
+        case O_TIFFCOMP:
+            if (cli_parse_tiff_compression(optarg, &o.tiff_compression)) goto done;
+            break;
         case O_MAXPIX:
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             o.max_pixels = (uint64_t)v;

@@ -57,6 +57,20 @@ int cli_parse_subsample(const char *s, int *out)
     return -1;
 }
 
+int cli_parse_tiff_compression(const char *s, int *out)
+{
+    static const char *const names[] = {"none", "lzw", "deflate", "packbits"};
+    static const pp_tiff_compression modes[] = {PP_TIFF_NONE, PP_TIFF_LZW, PP_TIFF_DEFLATE,
+                                                PP_TIFF_PACKBITS};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)modes[i];
+            return 0;
+        }
+    cli_error("--tiff-compression: '%s' is not one of none, lzw, deflate, packbits", s);
+    return -1;
+}
+
 int cli_parse_size(const char *opt, const char *s, uint64_t *out)
 {
     static const char units[] = "KMGT";

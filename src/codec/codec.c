@@ -22,6 +22,7 @@ const char *pp_format_name(pp_format format)
     case PP_FORMAT_PSD: return "psd";
     case PP_FORMAT_HDR: return "hdr";
     case PP_FORMAT_PNM: return "pnm";
+    case PP_FORMAT_TIFF: return "tiff";
     case PP_FORMAT_UNKNOWN: break;
     }
     return "unknown";

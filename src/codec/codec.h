@@ -6,7 +6,7 @@
  * a sink for the bytes. One file a codec: png_read.c (libpng) and png_write.c (zlib, strips
  * deflated in parallel on the executor), jpeg_read.c and jpeg_write.c (libjpeg-turbo, with the
  * error manager of jpeg_err.c; the encoder in restart-interval strips on the executor), strips.c
- * (the stage both encoders run their strips in), pnm.c, hdr.c and
+ * (the stage both encoders run their strips in), tiff.c (libtiff, both ways), pnm.c, hdr.c and
  * psd.c (decoders of pixpool's own), stb.c (BMP, TGA and GIF through stb_image; BMP and TGA
  * through stb_image_write; stb itself is compiled in stb_impl.c, behind stb_wrap.h).
  *
@@ -97,6 +97,10 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
 /* JPEG (jpeg_read.c, libjpeg-turbo): grayscale gives 1 channel, YCbCr, RGB, CMYK and YCCK give 3. */
 pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
                          pp_image_info *info, pp_image **out);
+/* TIFF (tiff.c, libtiff): the first page; grey, RGB (and palette, CMYK, YCbCr... through
+   libtiff's RGBA interface) give 1 or 3 channels, plus alpha where the file has it. */
+pp_status pp_tiff_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                         pp_image_info *info, pp_image **out);
 /* BMP, TGA or GIF (stb.c, through stb_image): fmt is the format io.c detected. */
 pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                         size_t size, pp_image_info *info, pp_image **out);
@@ -114,6 +118,8 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
    optimize settings; gray (and gray+alpha) as a grayscale JPEG, alpha dropped. A baseline file
    is encoded in strips on the context's executor (the same bytes on every backend). */
 pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
+/* TIFF (tiff.c, libtiff): 8-bit samples in strips, the context's compression. */
+pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
 /* BMP or TGA (stb.c, through stb_image_write). */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
                         const char *name);

@@ -12,13 +12,16 @@
  * JPEG, BMP (24/32 bits) and TGA (RLE) come from pixpool's own encoders at several qualities
  * and channel counts (JPEG also progressive, optimised, 4:2:2); JPEG that pixpool does not write
  * comes from libjpeg directly (CMYK and YCCK with and without the Adobe marker, restart markers,
- * arithmetic coding, components in separate scans, 4:1:1); paletted and RLE8 BMP, uncompressed and colour-mapped TGA, GIF (87a and
+ * arithmetic coding, components in separate scans, 4:1:1); TIFF from pixpool's encoder (every
+ * compression) and from libtiff directly (1-bit and MinIsWhite grey, palettes, 16-bit planar
+ * tiles, associated alpha, CMYK, big-endian, BigTIFF, another orientation, two pages); paletted and RLE8 BMP, uncompressed and colour-mapped TGA, GIF (87a and
  * 89a: transparency, interlace, local palette), PSD (raw and RLE, 8 and 16 bits), HDR (flat and
  * run-length) and PNM (P1-P6, several maxvals) are written here byte by byte.
  */
 #include "pixpool.h"
 
 #include "../jpeg_writer.h"
+#include "../tiff_writer.h"
 
 #include <png.h>
 
@@ -184,7 +187,8 @@ static void encoded(void)
     if (!ctx) die("pp_ctx_new");
     pp_ctx_set_backend(ctx, PP_BACKEND_SERIAL);
     static const struct { int w, h; } sizes[] = {{8, 8}, {17, 9}, {1, 5}};
-    static const pp_format fmts[] = {PP_FORMAT_PNG, PP_FORMAT_JPEG, PP_FORMAT_BMP, PP_FORMAT_TGA};
+    static const pp_format fmts[] = {PP_FORMAT_PNG, PP_FORMAT_JPEG, PP_FORMAT_BMP, PP_FORMAT_TGA,
+                                     PP_FORMAT_TIFF};
     for (size_t s = 0; s < 3; s++)
         for (int c = 1; c <= 4; c++) {
             pp_image *img = NULL;
@@ -194,14 +198,15 @@ static void encoded(void)
                     for (int k = 0; k < c; k++)
                         pp_image_data(img)[(size_t)y * pp_image_stride(img) + (size_t)x * c + k] =
                             (uint8_t)pattern(x, y, k);
-            for (size_t f = 0; f < 4; f++)
-                for (int q = 0; q < (fmts[f] == PP_FORMAT_JPEG ? 5 : 1); q++) {
+            for (size_t f = 0; f < 5; f++)
+                for (int q = 0; q < (fmts[f] == PP_FORMAT_JPEG ? 5 : fmts[f] == PP_FORMAT_TIFF ? 4 : 1); q++) {
                     /* JPEG: 4:4:4, 4:4:4, 4:2:0, then progressive and optimised 4:2:2 */
                     static const int quality[5] = {90, 100, 20, 75, 60};
                     pp_ctx_set_jpeg_quality(ctx, quality[q]);
                     pp_ctx_set_jpeg_subsample(ctx, q >= 3 ? PP_SUBSAMPLE_422 : PP_SUBSAMPLE_AUTO);
                     pp_ctx_set_jpeg_progressive(ctx, q == 3);
                     pp_ctx_set_jpeg_optimize(ctx, q == 4);
+                    pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)q); /* TIFF: q 0..3 */
                     void *buf;
                     size_t size;
                     if (pp_save_mem(ctx, img, fmts[f], &buf, &size)) die(pp_ctx_last_error(ctx));
@@ -215,6 +220,42 @@ static void encoded(void)
             pp_image_free(img);
         }
     pp_ctx_free(ctx);
+}
+
+/* ---- TIFF through libtiff: layouts pixpool's encoder does not write ----------------------- */
+
+static void tiff_seed(const char *name, tiff_spec s)
+{
+    uint8_t px[4 * 16 * 16 * 2 * 2] = {0};
+    size_t row = ((size_t)s.w * (s.planar ? 1u : s.spp) * s.bps + 7) / 8;
+    size_t planes = s.planar ? s.spp : 1;
+    if (planes * s.h * row > sizeof px) die("tiff_seed: too large");
+    for (size_t i = 0; i < planes * s.h * row; i++) px[i] = (uint8_t)pattern((int)i, (int)(i / 7), 1);
+    size_t n;
+    uint8_t *file = tiff_make(&s, px, &n);
+    write_file("load", name, file, n);
+    free(file);
+}
+
+static void tiffs(void)
+{
+    uint16_t cmap[3 * 16];
+    for (int i = 0; i < 48; i++) cmap[i] = (uint16_t)(i * 1361);
+    tiff_seed("grey1.tif", (tiff_spec){.w = 13, .h = 5, .spp = 1, .bps = 1,
+                                       .photometric = PHOTOMETRIC_MINISWHITE, .compression = COMPRESSION_PACKBITS});
+    tiff_seed("pal4.tif", (tiff_spec){.w = 9, .h = 7, .spp = 1, .bps = 4, .photometric = PHOTOMETRIC_PALETTE,
+                                      .colormap = cmap, .compression = COMPRESSION_LZW, .rows_per_strip = 2});
+    tiff_seed("rgb16-tiles.tif", (tiff_spec){.w = 17, .h = 9, .spp = 3, .bps = 16, .photometric = PHOTOMETRIC_RGB,
+                                             .planar = true, .tile = 16, .compression = COMPRESSION_ADOBE_DEFLATE,
+                                             .predictor = PREDICTOR_HORIZONTAL});
+    tiff_seed("rgba-assoc.tif", (tiff_spec){.w = 8, .h = 8, .spp = 4, .bps = 8, .photometric = PHOTOMETRIC_RGB,
+                                            .extra = EXTRASAMPLE_ASSOCALPHA, .rows_per_strip = 3});
+    tiff_seed("ga16-be.tif", (tiff_spec){.w = 7, .h = 6, .spp = 2, .bps = 16, .photometric = PHOTOMETRIC_MINISBLACK,
+                                         .extra = EXTRASAMPLE_UNASSALPHA, .big_endian = true, .bigtiff = true,
+                                         .compression = COMPRESSION_LZW});
+    tiff_seed("cmyk.tif", (tiff_spec){.w = 6, .h = 4, .spp = 4, .bps = 8, .photometric = PHOTOMETRIC_SEPARATED});
+    tiff_seed("botleft-2pages.tif", (tiff_spec){.w = 5, .h = 7, .spp = 3, .bps = 8, .photometric = PHOTOMETRIC_RGB,
+                                                .orientation = ORIENTATION_BOTLEFT, .pages = 2});
 }
 
 /* ---- JPEG through libjpeg: what pixpool's encoder does not write -------------------------- */
@@ -643,6 +684,7 @@ int main(int argc, char **argv)
     pngs();
     encoded();
     jpegs();
+    tiffs();
     bmp_paletted(7, 3, 1, 0);
     bmp_paletted(6, 4, 4, 0);
     bmp_paletted(9, 5, 8, 0);
