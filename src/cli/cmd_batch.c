@@ -374,6 +374,7 @@ int cmd_batch(int argc, char **argv)
             goto done;
         }
     }
+    if (report) batch_report_start(report, &o, list.count, jobs, threads, budget, why);
     int progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
     batch_totals t = {0};
     int run_rc = 0;
@@ -399,6 +400,7 @@ int cmd_batch(int argc, char **argv)
         rc = EXIT_FAIL;
     else
         rc = EXIT_OK;
+    if (report) batch_report_end(report, &t, failed, list.count, rc);
 done:
     if (report && report != stdout) {
         if (fclose(report) != 0 && rc == EXIT_OK) {
