@@ -125,7 +125,6 @@ static run_info *on_run(summary *S, const char *file, size_t lineno, const repor
 {
     const char *kind = report_str(o, "run");
     if (!strcmp(kind, "start")) {
-        if (cur) problem(S, "%s: a run (shard %d/%d) has no end record: it was killed or is still running", file, cur->shard_k, cur->shard_n);
         if (grow((void **)&S->runs, &S->capruns, S->nruns, sizeof *S->runs)) return NULL;
         run_info *r = &S->runs[S->nruns++];
         memset(r, 0, sizeof *r);
@@ -232,11 +231,6 @@ static void read_report(summary *S, const char *file)
         cli_error("%s: %s", file, strerror(errno));
         S->bad_input = 1;
     }
-    if (run_index != (size_t)-1) {
-        run_info *r = &S->runs[run_index];
-        problem(S, "%s: the run of shard %d/%d has no end record: it was killed or is still "
-                   "running", file, r->shard_k, r->shard_n);
-    }
     free(line);
     if (f != stdin) fclose(f);
 }
@@ -246,19 +240,41 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Checks the whole: runs interrupted or failed, shards missing or twice, inputs written twice.
-   Returns the number of inputs that were ok in more than one line. */
+/* 1 when the run ended cleanly: exit 0, not interrupted. */
+static int run_clean(const run_info *r) { return r->ended && !r->interrupted && r->exit_code == 0; }
+
+/* 1 when another run of the same shard K/N ended cleanly: a resubmission finished the work
+   this run left (its not-done files and its problems no longer count). */
+static int superseded(const summary *S, size_t i)
+{
+    const run_info *r = &S->runs[i];
+    if (run_clean(r) || !r->shard_n) return 0;
+    for (size_t j = 0; j < S->nruns; j++)
+        if (j != i && S->runs[j].shard_k == r->shard_k && S->runs[j].shard_n == r->shard_n &&
+            run_clean(&S->runs[j]))
+            return 1;
+    return 0;
+}
+
+/* Checks the whole: runs unfinished, interrupted or failed (unless another run of their shard
+   ended cleanly), shards missing, inputs written twice. Returns the number of inputs that were
+   ok in more than one line. */
 static size_t check_whole(summary *S)
 {
     int n = 0, mixed = 0;
     for (size_t i = 0; i < S->nruns; i++) {
         run_info *r = &S->runs[i];
-        if (r->ended && r->interrupted)
-            problem(S, "%s: the run of shard %d/%d was interrupted (%s)", r->report, r->shard_k,
-                    r->shard_n, r->interrupted);
-        else if (r->ended && r->exit_code != 0)
-            problem(S, "%s: the run of shard %d/%d exited with %g", r->report, r->shard_k,
-                    r->shard_n, r->exit_code);
+        if (!superseded(S, i)) {
+            if (!r->ended)
+                problem(S, "%s: the run of shard %d/%d has no end record: it was killed or is "
+                           "still running", r->report, r->shard_k, r->shard_n);
+            else if (r->interrupted)
+                problem(S, "%s: the run of shard %d/%d was interrupted (%s)", r->report,
+                        r->shard_k, r->shard_n, r->interrupted);
+            else if (r->exit_code != 0)
+                problem(S, "%s: the run of shard %d/%d exited with %g", r->report, r->shard_k,
+                        r->shard_n, r->exit_code);
+        }
         if (r->shard_n) {
             if (n && n != r->shard_n) mixed = 1;
             n = r->shard_n;
@@ -288,12 +304,14 @@ static size_t check_whole(summary *S)
     return twice;
 }
 
+/* Files listed by the runs but in none of their lines, except in runs whose shard another run
+   finished. */
 static double not_done(const summary *S)
 {
     double nd = 0;
     for (size_t i = 0; i < S->nruns; i++) {
         double left = S->runs[i].files - (double)S->runs[i].lines;
-        if (left > 0) nd += left;
+        if (left > 0 && !superseded(S, i)) nd += left;
     }
     return nd;
 }
@@ -322,9 +340,11 @@ static void print_text(const summary *S, size_t nreports, size_t twice)
                r->jobs == 1 ? "" : "s", r->threads, r->threads == 1 ? "" : "s", r->budget,
                r->budget_from ? r->budget_from : "?", r->ok, r->failed, r->skipped);
         if (r->ended)
-            printf(" in %.3f s, %.3f s CPU, exit %.0f\n", r->seconds, r->cpu, r->exit_code);
+            printf(" in %.3f s, %.3f s CPU, exit %.0f", r->seconds, r->cpu, r->exit_code);
         else
-            printf(", no end record\n");
+            printf(", no end record");
+        if (r->ended && r->interrupted) printf(" (%s)", r->interrupted);
+        printf("%s\n", superseded(S, i) ? "; finished by another run" : "");
     }
     if (S->nslow) printf("slowest files:\n");
     for (size_t i = 0; i < S->nslow; i++)
@@ -437,7 +457,9 @@ static void report_usage(FILE *f)
             "budget with where it came from; the slowest files; the failed files with their\n"
             "errors; and the problems of the whole: a run with no end record (killed, or still\n"
             "running), a run interrupted or failed, a shard K/N with no report, an input written\n"
-            "by more than one run.\n"
+            "by more than one run. A run of shard K/N that another run of K/N finished (exit 0,\n"
+            "as a resubmission with --skip-existing does) is no problem. Counts are of report\n"
+            "lines: a file skipped by a resubmission counts once ok and once skipped.\n"
             "\n"
             "options:\n"
             "      --slowest N   list the N slowest files (default 5; 0: none)\n"
