@@ -348,8 +348,10 @@ static void print_text(const summary *S, size_t nreports, size_t twice)
     }
     if (S->nslow) printf("slowest files:\n");
     for (size_t i = 0; i < S->nslow; i++)
-        printf("  %10.3f ms  %s%s\n", S->slow[i].ms, S->slow[i].input,
-               strcmp(S->slow[i].status, "ok") ? " (failed)" : "");
+        if (strcmp(S->slow[i].status, "ok"))
+            printf("  %10.3f ms  %s (%s)\n", S->slow[i].ms, S->slow[i].input, S->slow[i].status);
+        else
+            printf("  %10.3f ms  %s\n", S->slow[i].ms, S->slow[i].input);
     if (S->nfails) printf("failed files:\n");
     for (size_t i = 0; i < S->nfails; i++)
         printf("  %s\n", S->fails[i].error ? S->fails[i].error : S->fails[i].input);
