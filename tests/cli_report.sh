@@ -127,6 +127,13 @@ expect 2 "$PP" report --slowest -1 "$T/r1.jsonl"
 expect 2 "$PP" report --bogus "$T/r1.jsonl"
 expect 0 "$PP" --help
 grep -q '^  report ' "$T/out" && ok || bad "pixpool --help lacks report"
+# the man page documents the command and its options
+if command -v man >/dev/null; then
+  MANWIDTH=100 man -l "$ROOT/docs/pixpool.1" 2>/dev/null >"$T/man"
+  for w in "pixpool report [options] REPORT..." "--slowest N" "--json"; do
+    grep -qF -- "$w" "$T/man" && ok || bad "the man page lacks '$w'"
+  done
+fi
 
 # ---- the reports of real shards ------------------------------------------------------------------
 G=$T/good

@@ -212,5 +212,7 @@ done_before=$(grep -c '"status":"ok"' "$W2"/reports/report-"$first"_*.jsonl | aw
 grep -qxF "files: $NPHOTOS ok, 0 failed, $done_before skipped, 0 not done" "$T/sum" && ok ||
   bad "summary after resubmission (want $done_before skipped): $(cat "$T/sum")"
 grep -q 'written by more than one run' "$T/sum" && bad "summary: written twice: $(cat "$T/sum")" || ok
+echo "pixpool report after the resubmission:"
+sed 's/^/  /' "$T/sum"
 echo "slurm test: ${SECONDS}s"
 finish

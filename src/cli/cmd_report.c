@@ -294,7 +294,7 @@ static size_t check_whole(summary *S)
         }
     }
     size_t twice = 0;
-    qsort(S->oks, S->noks, sizeof *S->oks, cmp_str);
+    if (S->noks > 1) qsort(S->oks, S->noks, sizeof *S->oks, cmp_str);
     for (size_t i = 1; i < S->noks; i++)
         if (!strcmp(S->oks[i], S->oks[i - 1]) && (i < 2 || strcmp(S->oks[i], S->oks[i - 2]))) {
             if (twice < 10) problem(S, "%s: written by more than one run", S->oks[i]);
