@@ -110,6 +110,11 @@ for path in sys.argv[5:]:
         assert end["exit"] == 130, (path, end)
     for r in files:
         assert r["status"] in ("ok", "skipped"), (path, r)
+        # the shard is the one the relative path hashes to: FNV-1a, 64 bits, mod N
+        h = 0xcbf29ce484222325
+        for b in r["input"].split("/", 1)[1].encode():
+            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+        assert h % n == k - 1, (path, r["input"], h % n + 1)
         if r["status"] == "ok":
             ok[r["input"]] = ok.get(r["input"], 0) + 1
 twice = [i for i, c in ok.items() if c > 1]

@@ -119,7 +119,7 @@ runner=$!
 r3=$W/reports/report-3.jsonl
 killed=0
 for _ in $(seq 1500); do
-  if [[ -f $r3 ]] && (($(grep -c '"input"' "$r3") >= 2)); then
+  if [[ -f $r3 ]] && (($(grep -c '"input"' "$r3") >= 1)); then
     grep -q '"run":"end"' "$r3" && break
     pid=$(sed -nE '1s/.*"pid":([0-9]+).*/\1/p' "$r3")
     kill -TERM "$pid" && killed=1

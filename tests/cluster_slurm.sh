@@ -37,15 +37,16 @@ stop_cluster() {
     scancel --quiet --user=root 2>/dev/null
     for _ in $(seq 50); do [[ -z $(squeue -h 2>/dev/null) ]] && break; sleep 0.2; done
   fi
-  local f pid
+  local f pids=()
   for f in "$C/slurmd.pid" "$C/slurmctld.pid" "$C/munge/munged.pid"; do
-    [[ -f $f ]] && pid=$(cat "$f") && kill "$pid" 2>/dev/null
+    [[ -f $f ]] && pids+=("$(cat "$f" 2>/dev/null)")
   done
-  for f in "$C/slurmd.pid" "$C/slurmctld.pid" "$C/munge/munged.pid"; do
-    [[ -f $f ]] || continue
-    pid=$(cat "$f")
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+  local pid
+  for pid in "${pids[@]}"; do [[ -n $pid ]] && kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    [[ -n $pid ]] || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || continue 2; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null # still there after 5 s
   done
 }
 trap 'stop_cluster; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
@@ -170,11 +171,11 @@ W2=$T/job2
 mkdir -p "$W2/reports"
 cp -r "$W1/photos" "$W1/batch.sbatch" "$W2/"
 job=$(submit "$W2") && ok || bad "sbatch failed: $job"
-# task 2 is cancelled once its report shows two files done (and no end line)
+# task 2 is cancelled once its report shows a file done (and no end line)
 r2=$W2/reports/report-${job}_2.jsonl
 cancelled=0
 for _ in $(seq 1500); do
-  if [[ -f $r2 ]] && (($(grep -c '"input"' "$r2") >= 2)); then
+  if [[ -f $r2 ]] && (($(grep -c '"input"' "$r2") >= 1)); then
     if grep -q '"run":"end"' "$r2"; then break; fi
     scancel "${job}_2" && cancelled=1
     break
