@@ -156,13 +156,24 @@ cp "$S/odd-rgb-257x131.png" "$W/$(printf 'latin1-\xe9')-ünï.png"
 cp "$B/zero.png" "$W/empty.png"
 expect 1 "$PP" batch -f invert --report "$T/r.jsonl" "$W" "$T/ow"
 json_ok "$T/r.jsonl" && ok || bad "report is not JSON lines: $(cat "$T/r.jsonl")"
-[[ $(wc -l <"$T/r.jsonl") == 4 ]] && ok || bad "report has $(wc -l <"$T/r.jsonl") lines, want 4"
+[[ $(wc -l <"$T/r.jsonl") == 6 ]] && ok || bad "report has $(wc -l <"$T/r.jsonl") lines, want 6 (start, 4 files, end)"
 if [[ -x /usr/bin/python3 ]]; then
   /usr/bin/python3 - "$T/r.jsonl" <<'PY' && ok || bad "report fields"
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
-keys = {"input", "output", "status", "error", "width", "height", "ms"}
+import json, os, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+start, rows, end = lines[0], lines[1:-1], lines[-1]
+assert start["run"] == "start" and start["shard"] == "1/1" and start["files"] == 4, start
+assert start["backend"] == "fork" and start["jobs"] * start["threads"] <= start["cpu_budget"], start
+assert start["budget_from"].startswith("affinity "), start
+assert end["run"] == "end" and end["exit"] == 1 and end["interrupted"] is None, end
+assert (end["files"], end["ok"], end["failed"], end["skipped"], end["not_done"]) == (4, 3, 1, 0, 0), end
+assert end["cpu_seconds"] > 0 and end["seconds"] > 0, end
+keys = {"input", "output", "status", "error", "width", "height", "bytes_in", "bytes_out", "ms"}
 assert all(set(r) == keys for r in rows), rows
+oks = [r for r in rows if r["status"] == "ok"]
+assert all(r["bytes_in"] == 45751 and r["bytes_out"] > 0 for r in oks), oks
+sized = [r for r in oks if os.path.exists(r["output"])]  # not the one named with U+FFFD
+assert len(sized) == 2 and all(r["bytes_out"] == os.path.getsize(r["output"]) for r in sized), oks
 st = sorted(r["status"] for r in rows)
 assert st == ["failed", "ok", "ok", "ok"], st
 f = [r for r in rows if r["status"] == "failed"][0]
@@ -222,7 +233,8 @@ if command -v parallel >/dev/null; then
   [[ $? == 0 ]] && ok || bad "parallel shards failed: $(cat "$T/err")"
   cat "$T"/shard?.jsonl >"$T/shards.jsonl"
   json_ok "$T/shards.jsonl" && ok || bad "shard reports are not JSON"
-  [[ $(wc -l <"$T/shards.jsonl") == "$all" ]] && ok || bad "shards processed $(wc -l <"$T/shards.jsonl") files, want $all"
+  [[ $(grep -c '"input"' "$T/shards.jsonl") == "$all" ]] && ok || bad "shards processed $(grep -c '"input"' "$T/shards.jsonl") files, want $all"
+  [[ $(grep -c '"run":"start"' "$T/shards.jsonl") == 3 && $(grep -c '"run":"end"' "$T/shards.jsonl") == 3 ]] && ok || bad "shard reports lack their run lines"
   [[ $(grep -o '"input":"[^"]*"' "$T/shards.jsonl" | sort | uniq -d | wc -l) == 0 ]] && ok || bad "a file was in two shards"
   diff -r "$T/sh" "$T/sh1" >/dev/null && ok || bad "shards' outputs differ from one run"
 else

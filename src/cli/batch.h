@@ -148,4 +148,14 @@ int batch_run(const batch_opts *o, batch_list *list, int jobs, int threads, FILE
 /* Writes s as a JSON string (with quotes) to f. Invalid UTF-8 bytes become U+FFFD. */
 void batch_json_string(FILE *f, const char *s);
 
+/* ---- batch_report.c ---------------------------------------------------------------------- */
+
+/* The report's first line ("run":"start"): version, host, pid, shard, number of files,
+   backend, jobs, threads, the CPU budget and where it came from (`why`), the folders. */
+void batch_report_start(FILE *f, const batch_opts *o, size_t files, int jobs, int threads,
+                        int budget, const char *why);
+/* The report's last line ("run":"end"): the counts, the wall time, the CPU time (user + system
+   of the process and its reaped workers), the signal that interrupted the run, the exit code. */
+void batch_report_end(FILE *f, const batch_totals *t, size_t failed, size_t files, int exit_code);
+
 #endif

@@ -367,6 +367,16 @@ static void report_line(runner *R, size_t i)
         fprintf(f, ",\"width\":%d,\"height\":%d", r->width, r->height);
     else
         fputs(",\"width\":null,\"height\":null", f);
+    /* bytes: the input's size from the listing, the output's as written (ok files only) */
+    struct stat st;
+    if (it->size > 0)
+        fprintf(f, ",\"bytes_in\":%llu", (unsigned long long)it->size);
+    else
+        fputs(",\"bytes_in\":null", f);
+    if (r->status == BR_OK && out && stat(out, &st) == 0)
+        fprintf(f, ",\"bytes_out\":%llu", (unsigned long long)st.st_size);
+    else
+        fputs(",\"bytes_out\":null", f);
     fprintf(f, ",\"ms\":%.3f}\n", r->ms);
     fflush(f);
     free(in);

@@ -32,5 +32,6 @@ int cmd_batch(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_filters(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -81,7 +81,9 @@ static void batch_usage(FILE *f)
             "                         SLURM_CPUS_PER_TASK (here %d: %s)\n"
             "\n"
             "reporting:\n"
-            "      --report FILE      one JSON object per line per file ('-': standard output)\n"
+            "      --report FILE      one JSON object per line per file ('-': standard output),\n"
+            "                         after a line on the run (shard, CPU budget) and before\n"
+            "                         one on its end (counts, CPU time); see pixpool report\n"
             "      --progress         a progress line on stderr (default: if it is a terminal)\n"
             "      --no-progress      no progress line\n"
             "  -v, --verbose          also the chosen jobs/threads and folders not entered\n"
@@ -382,6 +384,7 @@ int cmd_batch(int argc, char **argv)
             goto done;
         }
     }
+    if (report) batch_report_start(report, &o, list.count, jobs, threads, budget, why);
     int progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
     batch_totals t = {0};
     int run_rc = 0;
@@ -407,6 +410,7 @@ int cmd_batch(int argc, char **argv)
         rc = EXIT_FAIL;
     else
         rc = EXIT_OK;
+    if (report) batch_report_end(report, &t, failed, list.count, rc);
 done:
     if (report && report != stdout) {
         if (fclose(report) != 0 && rc == EXIT_OK) {

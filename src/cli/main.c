@@ -116,6 +116,7 @@ static void usage(FILE *f)
             "  bench    time backends and worker counts: pixpool bench [-f SPEC]... [IMAGE]\n"
             "  filters  list filters and their parameters\n"
             "  info     print format, size, channels and depth of images\n"
+            "  report   one summary of many batch --report files: pixpool report FILE...\n"
             "\n"
             "options:\n"
             "  -h, --help     this help (pixpool COMMAND --help for a command's)\n"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "filters")) return cmd_filters(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (commands: apply, batch, bench, filters, info; see pixpool --help)", cmd);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (commands: apply, batch, bench, filters, info, report; see pixpool --help)", cmd);
     return EXIT_USAGE;
 }
