@@ -144,7 +144,4 @@ typedef struct batch_totals {
 int batch_run(const batch_opts *o, batch_list *list, int jobs, int threads, FILE *report,
               int progress, batch_totals *totals);
 
-/* Writes s as a JSON string (with quotes) to f. Invalid UTF-8 bytes become U+FFFD. */
-void batch_json_string(FILE *f, const char *s);
-
 #endif
