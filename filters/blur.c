@@ -32,7 +32,6 @@
 #include <string.h>
 
 #define GAUSS_MAX_R 200
-#define PP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CHUNK 512 /* elements processed together so accumulators stay in L1 */
 
 /* ---- gaussian / unsharp ------------------------------------------------------------------- */
@@ -45,11 +44,14 @@
    out = min(255, (g + 64) >> 7). Every term is non-negative and the sums stay below 2^15, so the
    scalar, AVX2 and AVX-512 versions below give the same bytes. */
 
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
 typedef struct gauss_params {
     int r;
     int unsharp;
     int threshold;
     int identity;                   /* sigma so small that every tap but the centre is 0 */
+    int isa;                        /* row loops: ISA_SCALAR, ISA_AVX2, ISA_AVX512 (plan) */
     int16_t w[GAUSS_MAX_R + 1];     /* w[k], k < r: paired taps (Q16); w[r]: centre (Q15) */
     int16_t amt[511];               /* round(amount * d) for d = -255..255 */
     int32_t amul, ashift;           /* round(amount * |d|) = (|d| amul + 2^(ashift-1)) >> ashift,
@@ -103,9 +105,7 @@ static void vrow_scalar(const int16_t *const *rows, size_t n, int r, const int16
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PP_HAVE_X86 1
+#ifdef PP_X86
 
 __attribute__((target("avx2"))) static void hrow_avx2(const uint8_t *pad, size_t n, int r, int c,
                                                        const int16_t *w, int16_t *out)
@@ -202,19 +202,21 @@ __attribute__((target("avx512f,avx512bw"))) static void vrow_avx512(const int16_
 typedef void (*hrow_fn)(const uint8_t *, size_t, int, int, const int16_t *, int16_t *);
 typedef void (*vrow_fn)(const int16_t *const *, size_t, int, const int16_t *, uint8_t *);
 
-static void pick_rows(hrow_fn *h, vrow_fn *v)
+/* The row loops of the plan's choice. */
+static void pick_rows(int isa, hrow_fn *h, vrow_fn *v)
 {
     *h = hrow_scalar;
     *v = vrow_scalar;
-#ifdef PP_HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw")) {
+#ifdef PP_X86
+    if (isa == ISA_AVX512) {
         *h = hrow_avx512;
         *v = vrow_avx512;
-    } else if (__builtin_cpu_supports("avx2")) {
+    } else if (isa == ISA_AVX2) {
         *h = hrow_avx2;
         *v = vrow_avx2;
     }
+#else
+    (void)isa;
 #endif
 }
 
@@ -238,7 +240,7 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     uint8_t *blur = pad + pp_padded_stride(w, c, r);
     hrow_fn hrow;
     vrow_fn vrow;
-    pick_rows(&hrow, &vrow);
+    pick_rows(p->isa, &hrow, &vrow);
 
     for (int yy = y0 - r; yy < y0 + r; yy++) {
         pp_pad_row(&s->src, yy, r, pad);
@@ -288,6 +290,8 @@ static pp_status gauss_setup(double sigma, int radius, gauss_params *gp, char *e
     gp->identity = centre >= 32768;
     gp->w[r] = (int16_t)(centre >= 32768 ? 32767 : centre);
     gp->r = r;
+    gp->isa = pp_cpu_has(PP_CPU_AVX512BW) ? ISA_AVX512 : pp_cpu_has(PP_CPU_AVX2) ? ISA_AVX2
+                                                                                 : ISA_SCALAR;
     return PP_OK;
 }
 

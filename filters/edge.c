@@ -23,7 +23,6 @@
 #include <stdio.h>
 
 #define CONV_MAX_R 7
-#define PP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CHUNK 512
 
 typedef struct conv_params {

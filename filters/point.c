@@ -25,11 +25,8 @@
 
 typedef struct lut_params {
     uint8_t lut[256];
+    int fast; /* pp_lut_fast() */
 } lut_params;
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 /* The table is applied by lut.h (packed bands as one run, VBMI, streaming stores). */
 static void lut_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
@@ -39,13 +36,13 @@ static void lut_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
     const lut_params *p = PP_STAGE_PARAMS(lut_params, s);
     const int c = s->src.channels, w = s->src.width;
     if (!pp_has_alpha(c)) {
-        pp_lut_rows(s, y0, y1, p->lut, 1);
+        pp_lut_rows(s, y0, y1, p->lut, 1, p->fast);
         return;
     }
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
-        pp_lut_run(p->lut, 1, in, out, (size_t)w * (size_t)c, false);
+        pp_lut_run(p->lut, 1, in, out, (size_t)w * (size_t)c, false, p->fast);
         for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
     }
 }
@@ -58,6 +55,7 @@ static pp_status plan_lut(const pp_params *p, const pp_geom *in, pp_plan *plan, 
     pp_stage_tmpl *st = pp_plan_add_stage(plan, lut_kernel, PP_BUF_IN, PP_BUF_OUT);
     lut_params *lp = PP_PARAMS_OF(lut_params, st);
     for (int v = 0; v < 256; v++) lp->lut[v] = pp_clamp_round(fn((double)v, p));
+    lp->fast = pp_lut_fast();
     return PP_OK;
 }
 
@@ -98,7 +96,7 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((156763u * r + 307758u * g + 59769u * b + 262142u) >> 19);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef PP_X86
 /* RGB -> Y for n pixels with AVX-512 VBMI + VNNI, 64 pixels at a time (the pixels before the
    first 64-byte boundary of out, when streaming, and the last ones through luma()). Same
    integers as luma()'s definition, computed as
@@ -172,24 +170,19 @@ gray3_avx512(const uint8_t *in, uint8_t *out, size_t n, bool stream)
 
 typedef void (*gray3_fn)(const uint8_t *, uint8_t *, size_t, bool);
 
-static gray3_fn pick_gray3(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vnni"))
-        return gray3_avx512;
-#endif
-    return NULL;
-}
+typedef struct gray_params {
+    int fast3; /* RGB through gray3_avx512 (chosen in plan) */
+} gray_params;
 
-__attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+PP_CLONES static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     (void)scratch;
     const int c = s->src.channels, w = s->src.width;
-    const gray3_fn fast3 = c == 3 ? pick_gray3() : NULL;
+    gray3_fn fast3 = NULL;
+#ifdef PP_X86
+    if (PP_STAGE_PARAMS(gray_params, s)->fast3) fast3 = gray3_avx512;
+#endif
     if (fast3) {
         if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
             fast3(pp_row(&s->src, y0), pp_row(&s->dst, y0), (size_t)w * (size_t)(y1 - y0),
@@ -222,7 +215,10 @@ static pp_status plan_grayscale(const pp_params *p, const pp_geom *in, pp_plan *
     (void)errlen;
     plan->out = *in;
     plan->out.channels = pp_has_alpha(in->channels) ? 2 : 1;
-    pp_plan_add_stage(plan, gray_kernel, PP_BUF_IN, PP_BUF_OUT);
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, gray_kernel, PP_BUF_IN, PP_BUF_OUT);
+    PP_PARAMS_OF(gray_params, st)->fast3 =
+        in->channels == 3 &&
+        pp_cpu_has(PP_CPU_AVX512VBMI | PP_CPU_AVX512BW | PP_CPU_AVX512VNNI);
     return PP_OK;
 }
 

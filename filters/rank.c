@@ -19,7 +19,10 @@ typedef struct rank_params {
     int r;
     int op;       /* 0 erode, 1 dilate */
     int net;      /* median by selection network (radius 1 or 2) */
+    int isa;      /* the network's vector loop: NET_SCALAR, NET_SSE2, NET_AVX2, NET_AVX512 (plan) */
 } rank_params;
+
+enum { NET_SCALAR = 0, NET_SSE2 = 1, NET_AVX2 = 2, NET_AVX512 = 3 };
 
 /* ---- median by selection network (radius 1 and 2) ------------------------------------------ */
 /* For 3x3 and 5x5 windows the median is selected by a fixed comparator network
@@ -27,8 +30,7 @@ typedef struct rank_params {
    max on 16 to 64 pixels at once. The networks are unrolled at compile time so the wires stay
    in registers. Same result as the histogram method (the tests compare both, and a plain sort). */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef PP_X86
 #define NET_VARIANT(NAME, ATTR, VT, LOAD, STORE, MIN, MAX, W, NET, K, OUT)                      \
     ATTR static size_t NAME(const uint8_t *const *rows, int c, size_t n, uint8_t *out)          \
     {                                                                                           \
@@ -88,11 +90,10 @@ static void median_net_kernel(const pp_stage *s, int y0, int y1, void *scratch)
     const int c = s->src.channels, r = p->r, k = 2 * r + 1;
     const size_t n = (size_t)s->src.width * c;
     net_fn vec = NULL;
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw")) vec = r == 1 ? net9_avx512 : net25_avx512;
-    else if (__builtin_cpu_supports("avx2")) vec = r == 1 ? net9_avx2 : net25_avx2;
-    else vec = r == 1 ? net9_sse2 : net25_sse2;
+#ifdef PP_X86
+    if (p->isa == NET_AVX512) vec = r == 1 ? net9_avx512 : net25_avx512;
+    else if (p->isa == NET_AVX2) vec = r == 1 ? net9_avx2 : net25_avx2;
+    else if (p->isa == NET_SSE2) vec = r == 1 ? net9_sse2 : net25_sse2;
 #endif
     pp_ring g;
     pp_ring_init(&g, &s->src, r, y0, scratch);
@@ -166,6 +167,11 @@ static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *pla
     /* the 'method' parameter: 0 auto (network for r <= 2), 1 histogram */
     if (rp->r >= 1 && rp->r <= 2 && (int)p->v[1] == 0) {
         rp->net = 1;
+#ifdef PP_X86
+        rp->isa = pp_cpu_has(PP_CPU_AVX512BW) ? NET_AVX512
+                  : pp_cpu_has(PP_CPU_AVX2)   ? NET_AVX2
+                                              : NET_SSE2;
+#endif
     }
     st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) + 4 * 256 * sizeof(uint16_t);
     st->min_band_rows = 2 * rp->r;

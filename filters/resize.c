@@ -40,7 +40,7 @@
  *
  * Loops: the sums above are exact in int32 (no overflow), so any order of the additions gives
  * the same bytes. plan() picks, once, scalar loops or SIMD ones (AVX2, or AVX-512 with VBMI,
- * chosen with __builtin_cpu_supports; the environment variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512
+ * as filters/cpu.h reports them; the environment variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512
  * caps the choice, a test hook) and the choice travels in the stage parameters, so every worker
  * runs the same loops. SIMD horizontal pass: the output pixels of a row are cut into groups of
  * up to 16 int32 lanes (a pixel's channels); per step one unaligned load of the input at the
@@ -51,6 +51,7 @@
  * (w_j, w_j+1) with pmaddwd. Taps tables are computed once per distinct set of kernel arguments
  * (equal arguments give equal weights).
  */
+#include "cpu.h"
 #include "internal.h"
 
 #include <math.h>
@@ -483,9 +484,7 @@ static void vpass_scalar(const int16_t *const *rows, const int16_t *w, int cnt, 
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define RZ_HAVE_X86 1
+#ifdef PP_X86
 
 /* Horizontal pass of output pixels [x0, x0 + nx) of one row, scalar. */
 static void hpass_range(const uint8_t *in, int x0, int nx, const int32_t *xb, const int16_t *xw,
@@ -706,7 +705,7 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                 for (size_t i = 0; i < n; i++) h[i] = (int16_t)(in[i] << HBITS);
                 continue;
             }
-#ifdef RZ_HAVE_X86
+#ifdef PP_X86
             if (p->isa == ISA_AVX512) {
                 hpass_avx512(in, p, base + p->xg, xb, xw, h, c, W);
                 continue;
@@ -730,7 +729,7 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
             wp[t] = (int32_t)((uint32_t)(uint16_t)w[2 * t] |
                               (2 * t + 1 < cnt ? (uint32_t)(uint16_t)w[2 * t + 1] << 16 : 0));
         uint8_t *out = pp_row(&s->dst, y);
-#ifdef RZ_HAVE_X86
+#ifdef PP_X86
         if (p->isa == ISA_AVX512) {
             vpass_avx512(rows, wp, w, cnt, n, out);
             continue;
@@ -825,12 +824,9 @@ static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw,
 static int pick_isa(void)
 {
     int isa = ISA_SCALAR;
-#ifdef RZ_HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) isa = ISA_AVX2;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vbmi"))
-        isa = ISA_AVX512;
+#ifdef PP_X86
+    if (pp_cpu_has(PP_CPU_AVX2)) isa = ISA_AVX2;
+    if (pp_cpu_has(PP_CPU_AVX512F | PP_CPU_AVX512BW | PP_CPU_AVX512VBMI)) isa = ISA_AVX512;
 #endif
     const char *e = getenv("PIXPOOL_RESIZE_ISA");
     if (e) {
