@@ -23,6 +23,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The arguments of the point filters (each binds the fields it has, PP_FIELD). */
+typedef struct point_args {
+    double delta, factor, a, b, g;
+    int t, levels;
+} point_args;
+#define ARG(p, f) (PP_ARGS(point_args, p)->f)
+
 typedef struct lut_params {
     uint8_t lut[256];
     int fast; /* pp_lut_fast() */
@@ -60,14 +67,20 @@ static pp_status plan_lut(const pp_params *p, const pp_geom *in, pp_plan *plan, 
 }
 
 static double f_invert(double v, const pp_params *p) { (void)p; return 255.0 - v; }
-static double f_brightness(double v, const pp_params *p) { return v + p->v[0]; }
-static double f_contrast(double v, const pp_params *p) { return (v - 128.0) * p->v[0] + 128.0; }
-static double f_linear(double v, const pp_params *p) { return p->v[0] * v + p->v[1]; }
-static double f_gamma(double v, const pp_params *p) { return 255.0 * pow(v / 255.0, 1.0 / p->v[0]); }
-static double f_threshold(double v, const pp_params *p) { return v >= p->v[0] ? 255.0 : 0.0; }
+static double f_brightness(double v, const pp_params *p) { return v + ARG(p, delta); }
+static double f_contrast(double v, const pp_params *p)
+{
+    return (v - 128.0) * ARG(p, factor) + 128.0;
+}
+static double f_linear(double v, const pp_params *p) { return ARG(p, a) * v + ARG(p, b); }
+static double f_gamma(double v, const pp_params *p)
+{
+    return 255.0 * pow(v / 255.0, 1.0 / ARG(p, g));
+}
+static double f_threshold(double v, const pp_params *p) { return v >= ARG(p, t) ? 255.0 : 0.0; }
 static double f_posterize(double v, const pp_params *p)
 {
-    double l1 = p->v[0] - 1.0;
+    double l1 = ARG(p, levels) - 1.0;
     return round(round(v * l1 / 255.0) * 255.0 / l1);
 }
 
@@ -267,46 +280,46 @@ static pp_status plan_sepia(const pp_params *p, const pp_geom *in, pp_plan *plan
 
 /* ---- registry entries --------------------------------------------------------------------- */
 
-static const pp_param_info p_brightness[] = {
-    {"delta", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "value added to each colour channel"}};
-static const pp_param_info p_contrast[] = {
-    {"factor", PP_PARAM_FLOAT, 1, 0, 100, NULL, 0, "contrast factor around 128"}};
-static const pp_param_info p_linear[] = {
-    {"a", PP_PARAM_FLOAT, 1, -100, 100, NULL, 0, "gain"},
-    {"b", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "offset"}};
-static const pp_param_info p_gamma[] = {
-    {"g", PP_PARAM_FLOAT, 1, 0.01, 100, NULL, 0, "gamma; > 1 brightens"}};
-static const pp_param_info p_threshold[] = {
-    {"t", PP_PARAM_INT, 128, 0, 256, NULL, 0, "values >= t become 255, others 0"}};
-static const pp_param_info p_posterize[] = {
-    {"levels", PP_PARAM_INT, 4, 2, 256, NULL, 0, "number of levels per channel"}};
+static const pp_param_def p_brightness[] = {
+    PP_PARAM(point_args, delta, FLOAT, 0, -255, 255, NULL, OPTIONAL,
+             "value added to each colour channel")};
+static const pp_param_def p_contrast[] = {
+    PP_PARAM(point_args, factor, FLOAT, 1, 0, 100, NULL, OPTIONAL, "contrast factor around 128")};
+static const pp_param_def p_linear[] = {
+    PP_PARAM(point_args, a, FLOAT, 1, -100, 100, NULL, OPTIONAL, "gain"),
+    PP_PARAM(point_args, b, FLOAT, 0, -255, 255, NULL, OPTIONAL, "offset")};
+static const pp_param_def p_gamma[] = {
+    PP_PARAM(point_args, g, FLOAT, 1, 0.01, 100, NULL, OPTIONAL, "gamma; > 1 brightens")};
+static const pp_param_def p_threshold[] = {
+    PP_PARAM(point_args, t, INT, 128, 0, 256, NULL, OPTIONAL, "values >= t become 255, others 0")};
+static const pp_param_def p_posterize[] = {
+    PP_PARAM(point_args, levels, INT, 4, 2, 256, NULL, OPTIONAL, "number of levels per channel")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"grayscale", "colour", "luma of RGB (Rec. 601 weights)",
       "Y = 0.299 R + 0.587 G + 0.114 B, rounded; output 1 channel (gray+alpha keeps alpha). "
-      "Gray input is copied.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale},
+      "Gray input is copied.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0},
     {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_invert},
+     PP_ALPHA_SELF, plan_invert, NULL, 0},
     {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged.",
-      NP(p_brightness)}, PP_ALPHA_SELF, plan_brightness},
+      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness)},
     {{"contrast", "colour", "scale around mid-gray",
-      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NP(p_contrast)},
-     PP_ALPHA_SELF, plan_contrast},
+      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast)},
     {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged.",
-      NP(p_linear)}, PP_ALPHA_SELF, plan_linear},
+      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear)},
     {{"gamma", "colour", "gamma correction",
-      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NP(p_gamma)},
-     PP_ALPHA_SELF, plan_gamma},
+      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma)},
     {{"threshold", "colour", "binarise each channel", "v' = v >= t ? 255 : 0; alpha unchanged.",
-      NP(p_threshold)}, PP_ALPHA_SELF, plan_threshold},
+      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold)},
     {{"sepia", "colour", "sepia tone",
       "R' = .393R + .769G + .189B, G' = .349R + .686G + .168B, B' = .272R + .534G + .131B, "
       "rounded, clamped; gray input gives RGB; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_sepia},
+     PP_ALPHA_SELF, plan_sepia, NULL, 0},
     {{"posterize", "colour", "reduce to N levels per channel",
-      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NP(p_posterize)},
-     PP_ALPHA_SELF, plan_posterize},
+      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize)},
 };
 
 const pp_filter_family pp_family_point = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -155,6 +155,15 @@ static void median_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
+typedef struct median_args {
+    int radius;
+    int method; /* 0 auto (network for radius <= 2), 1 histogram */
+} median_args;
+
+typedef struct minmax_args {
+    int radius;
+} minmax_args;
+
 static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                              size_t errlen)
 {
@@ -163,9 +172,9 @@ static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *pla
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, median_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
-    rp->r = (int)p->v[0];
-    /* the 'method' parameter: 0 auto (network for r <= 2), 1 histogram */
-    if (rp->r >= 1 && rp->r <= 2 && (int)p->v[1] == 0) {
+    const median_args *a = PP_ARGS(median_args, p);
+    rp->r = a->radius;
+    if (rp->r >= 1 && rp->r <= 2 && a->method == 0) {
         rp->net = 1;
 #ifdef PP_X86
         rp->isa = pp_cpu_has(PP_CPU_AVX512BW) ? NET_AVX512
@@ -218,7 +227,7 @@ static pp_status plan_minmax(const pp_params *p, const pp_geom *in, pp_plan *pla
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, minmax_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
-    rp->r = (int)p->v[0];
+    rp->r = PP_ARGS(minmax_args, p)->radius;
     rp->op = op;
     st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) +
                         pp_padded_stride(in->width, in->channels, rp->r);
@@ -242,25 +251,26 @@ static pp_status plan_dilate(const pp_params *p, const pp_geom *in, pp_plan *pla
 }
 
 static const char *const median_methods[] = {"auto", "histogram", NULL};
-static const pp_param_info p_median[] = {
-    {"radius", PP_PARAM_INT, 1, 0, 100, NULL, 0, "window is (2 radius + 1) squared"},
-    {"method", PP_PARAM_ENUM, 0, 0, 1, median_methods, 0,
-     "auto: selection network for radius 1-2, sliding histogram above; same results"}};
-static const pp_param_info p_minmax[] = {
-    {"radius", PP_PARAM_INT, 1, 0, 100, NULL, 0, "window is (2 radius + 1) squared"}};
+static const pp_param_def p_median[] = {
+    PP_PARAM(median_args, radius, INT, 1, 0, 100, NULL, OPTIONAL,
+             "window is (2 radius + 1) squared"),
+    PP_PARAM(median_args, method, ENUM, 0, 0, 1, median_methods, OPTIONAL,
+             "auto: selection network for radius 1-2, sliding histogram above; same results")};
+static const pp_param_def p_minmax[] = {
+    PP_PARAM(minmax_args, radius, INT, 1, 0, 100, NULL, OPTIONAL,
+             "window is (2 radius + 1) squared")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"median", "spatial", "median over a square window",
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
-      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NP(p_median)},
-     PP_ALPHA_PREMUL, plan_median},
+      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median)},
     {{"erode", "spatial", "minimum over a square window",
       "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NP(p_minmax)}, PP_ALPHA_PREMUL, plan_erode},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax)},
     {{"dilate", "spatial", "maximum over a square window",
       "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NP(p_minmax)}, PP_ALPHA_PREMUL, plan_dilate},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax)},
 };
 
 const pp_filter_family pp_family_rank = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -776,21 +776,24 @@ static void nearest_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
 /* round(a * b / d) for positive values, halves up, in 64-bit integers. */
 static int64_t muldiv_round(int64_t a, int64_t b, int64_t d) { return (2 * a * b + d) / (2 * d); }
 
+typedef struct resize_args {
+    int width, height; /* one of a group with scale: params.c checks that one is given */
+    double scale;
+    int method; /* M_* */
+} resize_args;
+
 static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw, int64_t *th,
                              char *err, size_t errlen)
 {
-    const bool has_w = p->set[0], has_h = p->set[1], has_s = p->set[2];
+    const resize_args *a = PP_ARGS(resize_args, p);
+    const bool has_w = pp_param_given(p, "width"), has_h = pp_param_given(p, "height"),
+               has_s = pp_param_given(p, "scale");
     if (has_s && (has_w || has_h)) {
         snprintf(err, errlen, "give either width/height or scale, not both");
         return PP_ERR_SPEC;
     }
-    if (!has_s && !has_w && !has_h) {
-        snprintf(err, errlen, "needs a target size: width=, height= (one keeps the aspect ratio) "
-                              "or scale=");
-        return PP_ERR_SPEC;
-    }
     if (has_s) {
-        const double sc = p->v[2];
+        const double sc = a->scale;
         const double fw = floor(in->width * sc + 0.5), fh = floor(in->height * sc + 0.5);
         if (!(fw >= 1 && fh >= 1)) {
             snprintf(err, errlen, "scale=%g turns the %dx%d image into %.0fx%.0f pixels", sc,
@@ -800,7 +803,7 @@ static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw,
         *tw = fw > 1e12 ? (int64_t)1e12 : (int64_t)fw;
         *th = fh > 1e12 ? (int64_t)1e12 : (int64_t)fh;
     } else {
-        const int64_t w = (int64_t)p->v[0], h = (int64_t)p->v[1];
+        const int64_t w = a->width, h = a->height;
         if ((has_w && w < 1) || (has_h && h < 1)) {
             snprintf(err, errlen, "the target %s must be at least 1",
                      has_w && w < 1 ? "width" : "height");
@@ -848,7 +851,7 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
 
     resize_params rp;
     memset(&rp, 0, sizeof rp);
-    rp.method = (int)p->v[3];
+    rp.method = PP_ARGS(resize_args, p)->method;
     if (rp.method == M_NEAREST) {
         rp.xb = 0;
         rp.yb = align64((size_t)tw * 4);
@@ -895,17 +898,16 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
 
 static const char *const methods[] = {"nearest", "bilinear", "bicubic", "lanczos3", NULL};
 
-static const pp_param_info p_resize[] = {
-    /* required = 2: "one of a group": width and/or height, or scale */
-    {"width", PP_PARAM_INT, 0, 0, 1e9, NULL, 2,
-     "target width; alone, the height keeps the aspect ratio (or give scale)"},
-    {"height", PP_PARAM_INT, 0, 0, 1e9, NULL, 2,
-     "target height; alone, the width keeps the aspect ratio (or give scale)"},
-    {"scale", PP_PARAM_FLOAT, 1, 1e-6, 1e6, NULL, 2,
-     "factor for both sides, instead of width/height"},
-    {"method", PP_PARAM_ENUM, M_LANCZOS3, 0, 3, methods, 0, "resampling kernel"}};
+static const pp_param_def p_resize[] = {
+    /* PP_PARAM_GROUP: width and/or height, or scale */
+    PP_PARAM(resize_args, width, INT, 0, 0, 1e9, NULL, GROUP,
+             "target width; alone, the height keeps the aspect ratio (or give scale)"),
+    PP_PARAM(resize_args, height, INT, 0, 0, 1e9, NULL, GROUP,
+             "target height; alone, the width keeps the aspect ratio (or give scale)"),
+    PP_PARAM(resize_args, scale, FLOAT, 1, 1e-6, 1e6, NULL, GROUP,
+             "factor for both sides, instead of width/height"),
+    PP_PARAM(resize_args, method, ENUM, M_LANCZOS3, 0, 3, methods, OPTIONAL, "resampling kernel")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"resize", "geometry", "resample to a new size (antialiased)",
       "Pillow's resize. Size: width and/or height (one alone keeps the aspect ratio, rounded) or "
@@ -917,8 +919,8 @@ static const pp_filter_def defs[] = {
       "running sum (exact sum 1); intermediate with 7 fractional bits clamped to [0, 255]; "
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
-      "Premultiplied alpha.", NP(p_resize)},
-     PP_ALPHA_PREMUL, plan_resize},
+      "Premultiplied alpha.", NULL, 0},
+     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize)},
 };
 
 _Static_assert(sizeof(resize_params) <= PP_PARAM_BYTES, "resize parameters fit the blob");
