@@ -281,7 +281,7 @@ typedef enum pp_format {
     PP_FORMAT_GIF,         /**< GIF, read only (first frame) */
     PP_FORMAT_PSD,         /**< Photoshop, read only (composited image) */
     PP_FORMAT_HDR,         /**< Radiance HDR, read only (tone-mapped to 8 bits) */
-    PP_FORMAT_PNM          /**< PPM/PGM (binary), read only */
+    PP_FORMAT_PNM          /**< PBM/PGM/PPM, P1-P6 (ASCII and binary, any maxval), read only */
 } pp_format;
 
 /** Lower-case name of a format ("png", "jpeg", ...); "unknown" for PP_FORMAT_UNKNOWN or any
