@@ -77,6 +77,7 @@ extern const pp_executor pp_exec_serial;
 extern const pp_executor pp_exec_openmp;
 extern const pp_executor pp_exec_fork;
 
+/* The executor of a backend; NULL for a value that names none (pp_ctx_set_backend refuses it). */
 const pp_executor *pp_executor_for(pp_backend backend);
 /* The executor that runs a stage on the calling thread, on heap memory (tiny combine steps, a
    PNG of one strip): serial. */

@@ -92,15 +92,3 @@ const pp_filter_info *pp_filter_find(const char *name)
         if (strcmp(pp_registry_at(i)->info.name, name) == 0) return pp_filter_at(i);
     return NULL;
 }
-
-pp_stage_tmpl *pp_plan_add_stage(pp_plan *plan, pp_kernel_fn kernel, int src, int dst)
-{
-    if (plan->nstages >= PP_MAX_STAGES) return NULL; /* a filter bug; plans are static */
-    pp_stage_tmpl *st = &plan->stages[plan->nstages++];
-    memset(st, 0, sizeof *st);
-    st->kernel = kernel;
-    st->src = src;
-    st->aux = PP_BUF_NONE;
-    st->dst = dst;
-    return st;
-}

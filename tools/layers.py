@@ -3,9 +3,9 @@
 
 Usage: layers.py [SOURCE_DIR] [--graph]
 
-Reads src/*.c, src/codec/*.c, filters/*.c, src/cli/*.c and their headers. A file "calls" another when it
-names a function (or an executor table) that the other defines with external linkage; a file
-"includes" another with #include "...". Prints every loop of either graph and exits 1 when
+Reads src/*.c, src/codec/*.c, filters/*.c, src/cli/*.c and their headers. A file "calls"
+another when it names a function (or an executor or filter-family table) that the other defines
+with external linkage; a file "includes" another with #include "...". Prints every loop of either graph and exits 1 when
 there is one (ctest runs it as test `layers`); --graph also prints the call graph.
 """
 import os
@@ -32,7 +32,7 @@ for f in files:
 defs = {}  # name -> file defining it with external linkage
 define = re.compile(r"^(?!static|typedef|struct|enum|union|return|else|if|for|while|switch)[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;{]*\)\s*\{",
                     re.M | re.S)
-table = re.compile(r"^const\s+pp_executor\s+(pp_\w+)\s*=", re.M)
+table = re.compile(r"^const\s+\w+\s+(pp_\w+)(?:\[\])?\s*=", re.M)  # executor and family tables
 for f in files:
     if not f.endswith(".c"):
         continue
