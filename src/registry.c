@@ -11,19 +11,23 @@
 #include <pthread.h>
 #include <string.h>
 
-extern const pp_filter_family pp_family_point;
-extern const pp_filter_family pp_family_blur;
-extern const pp_filter_family pp_family_edge;
-extern const pp_filter_family pp_family_rank;
-extern const pp_filter_family pp_family_geometry;
-extern const pp_filter_family pp_family_bilateral;
-extern const pp_filter_family pp_family_resize;
-extern const pp_filter_family pp_family_histogram;
+/* The filter families, in the order `pixpool filters` lists them: one line X(NAME) per file
+   filters/NAME.c (or other family file) exporting pp_family_NAME. */
+#define FAMILIES(X) \
+    X(point)        \
+    X(blur)         \
+    X(edge)         \
+    X(rank)         \
+    X(bilateral)    \
+    X(geometry)     \
+    X(resize)       \
+    X(histogram)    \
+    /* one line per family above */
 
-static const pp_filter_family *const families[] = {
-    &pp_family_point,     &pp_family_blur,     &pp_family_edge,   &pp_family_rank,
-    &pp_family_bilateral, &pp_family_geometry, &pp_family_resize, &pp_family_histogram,
-};
+#define DECLARE(name) extern const pp_filter_family pp_family_##name;
+FAMILIES(DECLARE)
+#define ENTRY(name) &pp_family_##name,
+static const pp_filter_family *const families[] = {FAMILIES(ENTRY)};
 #define NFAMILIES ((int)(sizeof families / sizeof families[0]))
 
 int pp_registry_count(void)

@@ -46,8 +46,10 @@ ident = re.compile(r"\b([A-Za-z_]\w*)\b")
 calls = {f: set() for f in files if f.endswith(".c")}
 for f in calls:
     body = string.sub('""', comment.sub(" ", text[f]))
-    for m in ident.finditer(body):
-        g = defs.get(m.group(1))
+    names = [m.group(1) for m in ident.finditer(body)]
+    names += ["pp_family_" + m.group(1) for m in re.finditer(r"\bX\((\w+)\)", body)]  # FAMILIES
+    for name in names:
+        g = defs.get(name)
         if g and g != f:
             calls[f].add(g)
 
