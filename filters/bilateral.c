@@ -190,11 +190,17 @@ static void bilat_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     }
 }
 
+typedef struct bilat_args {
+    double sigma_s, sigma_r;
+    int d;
+} bilat_args;
+
 static pp_status plan_bilateral(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                                 size_t errlen)
 {
-    const double sigma_s = p->v[0], sigma_r = p->v[1];
-    const int d = (int)p->v[2];
+    const bilat_args *a = PP_ARGS(bilat_args, p);
+    const double sigma_s = a->sigma_s, sigma_r = a->sigma_r;
+    const int d = a->d;
     int r = d > 0 ? d / 2 : (int)lrint(sigma_s * 1.5); /* lrint: half to even, as cvRound */
     if (r < 1) r = 1;
     if (r > BILAT_MAX_R) {
@@ -216,15 +222,14 @@ static pp_status plan_bilateral(const pp_params *p, const pp_geom *in, pp_plan *
 
 _Static_assert(sizeof(bilat_params) <= PP_PARAM_BYTES, "bilateral parameters fit the blob");
 
-static const pp_param_info p_bilateral[] = {
-    {"sigma_s", PP_PARAM_FLOAT, 3, 0.1, 40, NULL, 0,
-     "spatial standard deviation in pixels (sets the radius when d = 0)"},
-    {"sigma_r", PP_PARAM_FLOAT, 30, 0.1, 10000, NULL, 0,
-     "range standard deviation in levels (of |dR|+|dG|+|dB| for colour)"},
-    {"d", PP_PARAM_INT, 0, 0, 2 * BILAT_MAX_R + 1, NULL, 0,
-     "window diameter; 0 = 2 round(1.5 sigma_s) + 1"}};
+static const pp_param_def p_bilateral[] = {
+    PP_PARAM(bilat_args, sigma_s, FLOAT, 3, 0.1, 40, NULL, OPTIONAL,
+             "spatial standard deviation in pixels (sets the radius when d = 0)"),
+    PP_PARAM(bilat_args, sigma_r, FLOAT, 30, 0.1, 10000, NULL, OPTIONAL,
+             "range standard deviation in levels (of |dR|+|dG|+|dB| for colour)"),
+    PP_PARAM(bilat_args, d, INT, 0, 0, 2 * BILAT_MAX_R + 1, NULL, OPTIONAL,
+             "window diameter; 0 = 2 round(1.5 sigma_s) + 1")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"bilateral", "spatial", "edge-preserving smoothing",
       "OpenCV's bilateralFilter (8-bit, BORDER_REPLICATE): radius r = d/2 if d > 0 else "
@@ -233,8 +238,8 @@ static const pp_filter_def defs[] = {
       "(2 sigma_r^2)), D = |dR| + |dG| + |dB| to the centre pixel (|dV| for gray); "
       "v' = round(sum(w p) / sum(w)) per channel, weights and sums in single precision; edges "
       "extended; premultiplied alpha (alpha averaged with the same weights, D from the colour "
-      "channels).", NP(p_bilateral)},
-     PP_ALPHA_PREMUL, plan_bilateral},
+      "channels).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_bilateral, PP_PARAM_DEFS(p_bilateral)},
 };
 
 const pp_filter_family pp_family_bilateral = {defs, (int)(sizeof defs / sizeof defs[0])};

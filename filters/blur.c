@@ -32,7 +32,6 @@
 #include <string.h>
 
 #define GAUSS_MAX_R 200
-#define PP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CHUNK 512 /* elements processed together so accumulators stay in L1 */
 
 /* ---- gaussian / unsharp ------------------------------------------------------------------- */
@@ -45,11 +44,14 @@
    out = min(255, (g + 64) >> 7). Every term is non-negative and the sums stay below 2^15, so the
    scalar, AVX2 and AVX-512 versions below give the same bytes. */
 
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
 typedef struct gauss_params {
     int r;
     int unsharp;
     int threshold;
     int identity;                   /* sigma so small that every tap but the centre is 0 */
+    int isa;                        /* row loops: ISA_SCALAR, ISA_AVX2, ISA_AVX512 (plan) */
     int16_t w[GAUSS_MAX_R + 1];     /* w[k], k < r: paired taps (Q16); w[r]: centre (Q15) */
     int16_t amt[511];               /* round(amount * d) for d = -255..255 */
     int32_t amul, ashift;           /* round(amount * |d|) = (|d| amul + 2^(ashift-1)) >> ashift,
@@ -103,9 +105,7 @@ static void vrow_scalar(const int16_t *const *rows, size_t n, int r, const int16
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PP_HAVE_X86 1
+#ifdef PP_X86
 
 __attribute__((target("avx2"))) static void hrow_avx2(const uint8_t *pad, size_t n, int r, int c,
                                                        const int16_t *w, int16_t *out)
@@ -202,19 +202,21 @@ __attribute__((target("avx512f,avx512bw"))) static void vrow_avx512(const int16_
 typedef void (*hrow_fn)(const uint8_t *, size_t, int, int, const int16_t *, int16_t *);
 typedef void (*vrow_fn)(const int16_t *const *, size_t, int, const int16_t *, uint8_t *);
 
-static void pick_rows(hrow_fn *h, vrow_fn *v)
+/* The row loops of the plan's choice. */
+static void pick_rows(int isa, hrow_fn *h, vrow_fn *v)
 {
     *h = hrow_scalar;
     *v = vrow_scalar;
-#ifdef PP_HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw")) {
+#ifdef PP_X86
+    if (isa == ISA_AVX512) {
         *h = hrow_avx512;
         *v = vrow_avx512;
-    } else if (__builtin_cpu_supports("avx2")) {
+    } else if (isa == ISA_AVX2) {
         *h = hrow_avx2;
         *v = vrow_avx2;
     }
+#else
+    (void)isa;
 #endif
 }
 
@@ -238,7 +240,7 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     uint8_t *blur = pad + pp_padded_stride(w, c, r);
     hrow_fn hrow;
     vrow_fn vrow;
-    pick_rows(&hrow, &vrow);
+    pick_rows(p->isa, &hrow, &vrow);
 
     for (int yy = y0 - r; yy < y0 + r; yy++) {
         pp_pad_row(&s->src, yy, r, pad);
@@ -266,6 +268,16 @@ static void gauss_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     }
 }
 
+typedef struct gauss_args {
+    double sigma;
+    int radius;
+} gauss_args;
+
+typedef struct unsharp_args {
+    double sigma, amount;
+    int threshold;
+} unsharp_args;
+
 static pp_status gauss_setup(double sigma, int radius, gauss_params *gp, char *err, size_t errlen)
 {
     int r = radius > 0 ? radius : (int)ceil(3.0 * sigma);
@@ -288,6 +300,8 @@ static pp_status gauss_setup(double sigma, int radius, gauss_params *gp, char *e
     gp->identity = centre >= 32768;
     gp->w[r] = (int16_t)(centre >= 32768 ? 32767 : centre);
     gp->r = r;
+    gp->isa = pp_cpu_has(PP_CPU_AVX512BW) ? ISA_AVX512 : pp_cpu_has(PP_CPU_AVX2) ? ISA_AVX2
+                                                                                 : ISA_SCALAR;
     return PP_OK;
 }
 
@@ -297,7 +311,8 @@ static pp_status plan_gaussian(const pp_params *p, const pp_geom *in, pp_plan *p
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, gauss_kernel, PP_BUF_IN, PP_BUF_OUT);
     gauss_params *gp = PP_PARAMS_OF(gauss_params, st);
-    pp_status s = gauss_setup(p->v[0], (int)p->v[1], gp, err, errlen);
+    const gauss_args *a = PP_ARGS(gauss_args, p);
+    pp_status s = gauss_setup(a->sigma, a->radius, gp, err, errlen);
     if (s) return s;
     st->scratch_bytes = gauss_scratch(in->width, in->channels, gp->r);
     st->min_band_rows = 20 * gp->r; /* halo (2r rows) <= 10% of a band */
@@ -310,24 +325,25 @@ static pp_status plan_unsharp(const pp_params *p, const pp_geom *in, pp_plan *pl
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, gauss_kernel, PP_BUF_IN, PP_BUF_OUT);
     gauss_params *gp = PP_PARAMS_OF(gauss_params, st);
-    pp_status s = gauss_setup(p->v[0], 0, gp, err, errlen);
+    const unsharp_args *a = PP_ARGS(unsharp_args, p);
+    pp_status s = gauss_setup(a->sigma, 0, gp, err, errlen);
     if (s) return s;
     gp->unsharp = 1;
-    gp->threshold = (int)p->v[2];
+    gp->threshold = a->threshold;
     for (int d = -255; d <= 255; d++) {
-        double v = round(p->v[1] * d); /* round() is half away from zero */
+        double v = round(a->amount * d); /* round() is half away from zero */
         gp->amt[d + 255] = (int16_t)(v > 510 ? 510 : v < -510 ? -510 : v);
     }
     /* a multiply-shift equal to the table for every |d| (and symmetric, as round() is) */
     gp->amul = -1;
     for (int sh = 12; sh <= 20 && gp->amul < 0; sh++) {
-        long base = lround(p->v[1] * (double)(1L << sh));
+        long base = lround(a->amount * (double)(1L << sh));
         for (long m = base - 2; m <= base + 2 && gp->amul < 0; m++) {
             if (m < 0 || m * 255 + (1L << (sh - 1)) > INT32_MAX) continue;
             int ok = 1;
             for (int d = 0; d <= 255 && ok; d++) {
                 long t = (d * m + (1L << (sh - 1))) >> sh;
-                ok = t == (long)round(p->v[1] * d) || (t > 510 && gp->amt[d + 255] == 510);
+                ok = t == (long)round(a->amount * d) || (t > 510 && gp->amt[d + 255] == 510);
             }
             if (ok) {
                 gp->amul = (int32_t)m;
@@ -352,6 +368,10 @@ typedef struct box_params {
     int small;
     uint16_t m, sh, half;
 } box_params;
+
+typedef struct box_args {
+    int radius;
+} box_args;
 
 #define BOX_SMALL_R 7 /* 255 (2r+1)^2 + (n-1)/2 < 2^16 */
 
@@ -452,7 +472,7 @@ static pp_status plan_box(const pp_params *p, const pp_geom *in, pp_plan *plan, 
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, box_kernel, PP_BUF_IN, PP_BUF_OUT);
     box_params *bp = PP_PARAMS_OF(box_params, st);
-    bp->r = (int)p->v[0];
+    bp->r = PP_ARGS(box_args, p)->radius;
     bp->n = (uint32_t)(2 * bp->r + 1) * (uint32_t)(2 * bp->r + 1);
     uint64_t d = 2 * (uint64_t)bp->n;
     bp->inv = (((uint64_t)1 << 48) + d - 1) / d;
@@ -479,32 +499,33 @@ static pp_status plan_box(const pp_params *p, const pp_geom *in, pp_plan *plan, 
 
 /* ---- registry entries --------------------------------------------------------------------- */
 
-static const pp_param_info p_box[] = {
-    {"radius", PP_PARAM_INT, 1, 0, 500, NULL, 0, "window is (2 radius + 1) squared"}};
-static const pp_param_info p_gauss[] = {
-    {"sigma", PP_PARAM_FLOAT, 1, 0.1, 60, NULL, 0, "standard deviation in pixels"},
-    {"radius", PP_PARAM_INT, 0, 0, GAUSS_MAX_R, NULL, 0, "taps each side; 0 = ceil(3 sigma)"}};
-static const pp_param_info p_unsharp[] = {
-    {"sigma", PP_PARAM_FLOAT, 1, 0.1, 60, NULL, 0, "blur standard deviation"},
-    {"amount", PP_PARAM_FLOAT, 1, 0, 20, NULL, 0, "strength of the added detail"},
-    {"threshold", PP_PARAM_INT, 0, 0, 255, NULL, 0, "leave pixels with |v - blur| below it"}};
+static const pp_param_def p_box[] = {
+    PP_PARAM(box_args, radius, INT, 1, 0, 500, NULL, OPTIONAL, "window is (2 radius + 1) squared")};
+static const pp_param_def p_gauss[] = {
+    PP_PARAM(gauss_args, sigma, FLOAT, 1, 0.1, 60, NULL, OPTIONAL, "standard deviation in pixels"),
+    PP_PARAM(gauss_args, radius, INT, 0, 0, GAUSS_MAX_R, NULL, OPTIONAL,
+             "taps each side; 0 = ceil(3 sigma)")};
+static const pp_param_def p_unsharp[] = {
+    PP_PARAM(unsharp_args, sigma, FLOAT, 1, 0.1, 60, NULL, OPTIONAL, "blur standard deviation"),
+    PP_PARAM(unsharp_args, amount, FLOAT, 1, 0, 20, NULL, OPTIONAL, "strength of the added detail"),
+    PP_PARAM(unsharp_args, threshold, INT, 0, 0, 255, NULL, OPTIONAL,
+             "leave pixels with |v - blur| below it")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"box", "spatial", "mean over a square window",
       "Mean over the (2r+1)^2 window, rounded half up; edges extended; premultiplied alpha. "
-      "Cost per pixel independent of r (running sums).", NP(p_box)},
-     PP_ALPHA_PREMUL, plan_box},
+      "Cost per pixel independent of r (running sums).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_box, PP_PARAM_DEFS(p_box)},
     {{"gaussian", "spatial", "Gaussian blur",
       "Separable normalised sampled Gaussian, taps i = -R..R (R = radius or ceil(3 sigma)), "
       "16-bit fixed point (taps to 2^-16 summing to 1, 7 fractional bits between the passes), "
       "rounded at the end; "
-      "edges extended; premultiplied alpha.", NP(p_gauss)},
-     PP_ALPHA_PREMUL, plan_gaussian},
+      "edges extended; premultiplied alpha.", NULL, 0},
+     PP_ALPHA_PREMUL, plan_gaussian, PP_PARAM_DEFS(p_gauss)},
     {{"unsharp", "spatial", "unsharp mask",
       "d = v - gaussian(sigma); v' = |d| < threshold ? v : v + round(amount d), clamped; "
-      "edges extended; premultiplied alpha.", NP(p_unsharp)},
-     PP_ALPHA_PREMUL, plan_unsharp},
+      "edges extended; premultiplied alpha.", NULL, 0},
+     PP_ALPHA_PREMUL, plan_unsharp, PP_PARAM_DEFS(p_unsharp)},
 };
 
 const pp_filter_family pp_family_blur = {defs, (int)(sizeof defs / sizeof defs[0])};

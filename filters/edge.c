@@ -23,7 +23,6 @@
 #include <stdio.h>
 
 #define CONV_MAX_R 7
-#define PP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CHUNK 512
 
 typedef struct conv_params {
@@ -177,14 +176,16 @@ static pp_status conv_setup(pp_plan *plan, const pp_geom *in, const double *kv, 
     return PP_OK;
 }
 
+typedef struct convolve_args {
+    pp_list kernel; /* required: never empty here */
+    double divisor, bias;
+} convolve_args;
+
 static pp_status plan_convolve(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                                size_t errlen)
 {
-    if (p->nlist == 0) {
-        snprintf(err, errlen, "needs kernel=..., e.g. convolve:kernel=0/-1/0/-1/5/-1/0/-1/0");
-        return PP_ERR_SPEC;
-    }
-    return conv_setup(plan, in, p->list, p->nlist, p->v[1], p->v[2], 0, 0, err, errlen);
+    const convolve_args *a = PP_ARGS(convolve_args, p);
+    return conv_setup(plan, in, a->kernel.v, a->kernel.n, a->divisor, a->bias, 0, 0, err, errlen);
 }
 
 static const double k_sharpen[9] = {0, -1, 0, -1, 5, -1, 0, -1, 0};
@@ -254,30 +255,30 @@ static pp_status plan_sobel(const pp_params *p, const pp_geom *in, pp_plan *plan
 
 /* ---- registry entries --------------------------------------------------------------------- */
 
-static const pp_param_info p_convolve[] = {
-    {"kernel", PP_PARAM_LIST, 0, -1e6, 1e6, NULL, 1,
-     "odd square kernel, row by row, values separated by '/' or spaces"},
-    {"divisor", PP_PARAM_FLOAT, 0, 0, 1e9, NULL, 0, "0 = sum of the kernel (1 if it is 0)"},
-    {"bias", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "added after dividing"}};
+static const pp_param_def p_convolve[] = {
+    PP_PARAM(convolve_args, kernel, LIST, 0, -1e6, 1e6, NULL, REQUIRED,
+             "odd square kernel, row by row, values separated by '/' or spaces"),
+    PP_PARAM(convolve_args, divisor, FLOAT, 0, 0, 1e9, NULL, OPTIONAL,
+             "0 = sum of the kernel (1 if it is 0)"),
+    PP_PARAM(convolve_args, bias, FLOAT, 0, -255, 255, NULL, OPTIONAL, "added after dividing")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"sharpen", "spatial", "3x3 sharpening",
       "Convolution with 0 -1 0 / -1 5 -1 / 0 -1 0, clamped; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_sharpen},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_sharpen, NULL, 0},
     {{"convolve", "spatial", "any odd square kernel",
       "v' = clamp(round(sum(K p) / divisor + bias)), half away from zero; kernel=a/b/c/... row "
-      "by row (1x1 to 15x15); edges extended; premultiplied alpha.", NP(p_convolve)},
-     PP_ALPHA_PREMUL, plan_convolve},
+      "by row (1x1 to 15x15); edges extended; premultiplied alpha.", NULL, 0},
+     PP_ALPHA_PREMUL, plan_convolve, PP_PARAM_DEFS(p_convolve)},
     {{"sobel", "spatial", "Sobel gradient magnitude",
       "v' = clamp(round(sqrt(gx^2 + gy^2))) of the 3x3 Sobel derivatives, per channel; edges "
-      "extended; alpha unchanged.", NULL, 0}, PP_ALPHA_SELF, plan_sobel},
+      "extended; alpha unchanged.", NULL, 0}, PP_ALPHA_SELF, plan_sobel, NULL, 0},
     {{"laplacian", "spatial", "absolute Laplacian",
       "v' = clamp(|0 1 0 / 1 -4 1 / 0 1 0 * p|); edges extended; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_laplacian},
+     PP_ALPHA_SELF, plan_laplacian, NULL, 0},
     {{"emboss", "spatial", "emboss relief",
       "Convolution with -2 -1 0 / -1 1 1 / 0 1 2, clamped; edges extended; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_emboss},
+      NULL, 0}, PP_ALPHA_SELF, plan_emboss, NULL, 0},
 };
 
 const pp_filter_family pp_family_edge = {defs, (int)(sizeof defs / sizeof defs[0])};

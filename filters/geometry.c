@@ -138,10 +138,18 @@ GEO_PLAN(plan_flip, G_FLIP, 0)
 GEO_PLAN(plan_flop, G_FLOP, 0)
 GEO_PLAN(plan_transpose, G_TRANSPOSE, 1)
 
+typedef struct rotate_args {
+    int angle; /* index into angles[] */
+} rotate_args;
+
+typedef struct crop_args {
+    int x, y, width, height;
+} crop_args;
+
 static pp_status plan_rotate(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                              size_t errlen)
 {
-    switch ((int)p->v[0]) { /* index into angles[] */
+    switch (PP_ARGS(rotate_args, p)->angle) {
     case 0: return plan_geo(in, plan, G_ROT90, 1);
     case 1: return plan_geo(in, plan, G_ROT180, 0);
     case 2: return plan_geo(in, plan, G_ROT270, 1);
@@ -152,7 +160,8 @@ static pp_status plan_rotate(const pp_params *p, const pp_geom *in, pp_plan *pla
 static pp_status plan_crop(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                            size_t errlen)
 {
-    long x = (long)p->v[0], y = (long)p->v[1], w = (long)p->v[2], h = (long)p->v[3];
+    const crop_args *a = PP_ARGS(crop_args, p);
+    long x = a->x, y = a->y, w = a->width, h = a->height;
     if (x >= in->width || y >= in->height) {
         snprintf(err, errlen, "origin %ld,%ld lies outside the %dx%d image", x, y, in->width,
                  in->height);
@@ -177,28 +186,28 @@ static pp_status plan_crop(const pp_params *p, const pp_geom *in, pp_plan *plan,
 }
 
 static const char *const angles[] = {"90", "180", "270", NULL};
-static const pp_param_info p_rotate[] = {
-    {"angle", PP_PARAM_ENUM, 0, 0, 2, angles, 0, "degrees clockwise"}};
-static const pp_param_info p_crop[] = {
-    {"x", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "left column"},
-    {"y", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "top row"},
-    {"width", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "0 = to the right edge"},
-    {"height", PP_PARAM_INT, 0, 0, 1e9, NULL, 0, "0 = to the bottom edge"}};
+static const pp_param_def p_rotate[] = {
+    PP_PARAM(rotate_args, angle, ENUM, 0, 0, 2, angles, OPTIONAL, "degrees clockwise")};
+static const pp_param_def p_crop[] = {
+    PP_PARAM(crop_args, x, INT, 0, 0, 1e9, NULL, OPTIONAL, "left column"),
+    PP_PARAM(crop_args, y, INT, 0, 0, 1e9, NULL, OPTIONAL, "top row"),
+    PP_PARAM(crop_args, width, INT, 0, 0, 1e9, NULL, OPTIONAL, "0 = to the right edge"),
+    PP_PARAM(crop_args, height, INT, 0, 0, 1e9, NULL, OPTIONAL, "0 = to the bottom edge")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"flip", "geometry", "upside down", "out(x, y) = in(x, H-1-y).", NULL, 0}, PP_ALPHA_SELF,
-     plan_flip},
+     plan_flip, NULL, 0},
     {{"flop", "geometry", "left-right mirror", "out(x, y) = in(W-1-x, y).", NULL, 0},
-     PP_ALPHA_SELF, plan_flop},
+     PP_ALPHA_SELF, plan_flop, NULL, 0},
     {{"transpose", "geometry", "swap rows and columns", "out(x, y) = in(y, x).", NULL, 0},
-     PP_ALPHA_SELF, plan_transpose},
+     PP_ALPHA_SELF, plan_transpose, NULL, 0},
     {{"rotate", "geometry", "rotate by a multiple of 90 degrees clockwise",
       "90: out(x, y) = in(y, H-1-x); 180: out(x, y) = in(W-1-x, H-1-y); "
-      "270: out(x, y) = in(W-1-y, x).", NP(p_rotate)}, PP_ALPHA_SELF, plan_rotate},
+      "270: out(x, y) = in(W-1-y, x).", NULL, 0},
+     PP_ALPHA_SELF, plan_rotate, PP_PARAM_DEFS(p_rotate)},
     {{"crop", "geometry", "cut out a rectangle",
       "out(i, j) = in(x+i, y+j); the rectangle must lie inside the image; width/height 0 mean "
-      "to the edge.", NP(p_crop)}, PP_ALPHA_SELF, plan_crop},
+      "to the edge.", NULL, 0}, PP_ALPHA_SELF, plan_crop, PP_PARAM_DEFS(p_crop)},
 };
 
 const pp_filter_family pp_family_geometry = {defs, (int)(sizeof defs / sizeof defs[0])};

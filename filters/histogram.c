@@ -40,6 +40,7 @@ typedef struct hist_params {
     int nbands;     /* slots written by the count stage */
     int ncolour;    /* colour channels: 1 or 3 */
     size_t lut_off; /* offset of the tables (ncolour x 256 bytes) in the partials block */
+    int fast;       /* pp_lut_fast() */
 } hist_params;
 
 /* ---- stage 1: per-band counts ------------------------------------------------------------- */
@@ -170,7 +171,7 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     const uint8_t *lut = s->partials + p->lut_off;
     const int c = s->src.channels, w = s->src.width;
     if (c == 1 || c == 3) { /* no alpha: lut.h (one table, or one per channel) */
-        pp_lut_rows(s, y0, y1, lut, c);
+        pp_lut_rows(s, y0, y1, lut, c, p->fast);
         return;
     }
     for (int y = y0; y < y1; y++) {
@@ -201,7 +202,8 @@ static pp_status plan_hist(const pp_geom *in, pp_plan *plan, int op)
     int br = (in->height + MAX_SLOTS - 1) / MAX_SLOTS;
     if (br < 64) br = 64;
     const int nb = pp_band_count(in->height, br);
-    hist_params hp = {op, nb, pp_color_channels(in->channels), (size_t)nb * SLOT_BYTES};
+    hist_params hp = {op, nb, pp_color_channels(in->channels), (size_t)nb * SLOT_BYTES,
+                      pp_lut_fast()};
     plan->partial_bytes = hp.lut_off + 3 * 256;
 
     pp_stage_tmpl *st = pp_plan_add_stage(plan, count_kernel, PP_BUF_IN, PP_BUF_OUT);
@@ -247,12 +249,12 @@ static const pp_filter_def defs[] = {
       "single precision, S(v) = number of pixels with i0 < value <= v (so i0 maps to 0, 255 "
       "to 255). "
       "Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_equalize},
+     PP_ALPHA_SELF, plan_equalize, NULL, 0},
     {{"normalize", "histogram", "stretch each channel to the full range",
       "Per colour channel, lo/hi = the lowest/highest value present in the image; "
       "v' = round((v - lo) * 255 / (hi - lo)), halves up (exact integer arithmetic); a channel "
       "with hi = lo is unchanged. Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_normalize},
+     PP_ALPHA_SELF, plan_normalize, NULL, 0},
 };
 
 const pp_filter_family pp_family_histogram = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -13,6 +13,7 @@
 #ifndef PP_LUT_H
 #define PP_LUT_H
 
+#include "cpu.h"
 #include "internal.h"
 
 /* out[i] = lut[256 (i % ntab) + in[i]] for n bytes of a run that starts at table 0 */
@@ -25,8 +26,7 @@ static inline void pp_lut_run_scalar(const uint8_t *lut, int ntab, const uint8_t
         for (size_t i = 0; i < n; i++) out[i] = lut[256 * ((phase + i) % 3) + in[i]];
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef PP_X86
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
 pp_lut_run_vbmi(const uint8_t *lut, int ntab, const uint8_t *in, uint8_t *out, size_t n,
@@ -67,38 +67,39 @@ pp_lut_run_vbmi(const uint8_t *lut, int ntab, const uint8_t *in, uint8_t *out, s
     pp_lut_run_scalar(lut, ntab, in + i, out + i, n - i, i);
 }
 
-static inline bool pp_lut_have_vbmi(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
-}
 #endif
 
-/* One run of n bytes that starts at table 0 (a row start). */
+/* Whether pp_lut_run may take the VBMI path on this CPU: a plan() asks once and passes the
+   answer to its kernel in the stage parameters. */
+static inline bool pp_lut_fast(void) { return pp_cpu_has(PP_CPU_AVX512VBMI | PP_CPU_AVX512BW); }
+
+/* One run of n bytes that starts at table 0 (a row start); `fast` is pp_lut_fast()'s answer. */
 static inline void pp_lut_run(const uint8_t *lut, int ntab, const uint8_t *in, uint8_t *out,
-                              size_t n, bool stream)
+                              size_t n, bool stream, bool fast)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (pp_lut_have_vbmi()) {
+#ifdef PP_X86
+    if (fast) {
         pp_lut_run_vbmi(lut, ntab, in, out, n, stream);
         return;
     }
 #endif
     (void)stream;
+    (void)fast;
     pp_lut_run_scalar(lut, ntab, in, out, n, 0);
 }
 
 /* Rows [y0, y1) of s->src through the tables into s->dst (same geometry; ntab 3 needs 3
    channels). */
-static inline void pp_lut_rows(const pp_stage *s, int y0, int y1, const uint8_t *lut, int ntab)
+static inline void pp_lut_rows(const pp_stage *s, int y0, int y1, const uint8_t *lut, int ntab,
+                               bool fast)
 {
     const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
     if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
         pp_lut_run(lut, ntab, pp_row(&s->src, y0), pp_row(&s->dst, y0), n * (size_t)(y1 - y0),
-                   pp_stream_worth(&s->src, &s->dst));
+                   pp_stream_worth(&s->src, &s->dst), fast);
     else
         for (int y = y0; y < y1; y++)
-            pp_lut_run(lut, ntab, pp_row(&s->src, y), pp_row(&s->dst, y), n, false);
+            pp_lut_run(lut, ntab, pp_row(&s->src, y), pp_row(&s->dst, y), n, false, fast);
 }
 
 #endif /* PP_LUT_H */

@@ -23,13 +23,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The arguments of the point filters (each binds the fields it has, PP_FIELD). */
+typedef struct point_args {
+    double delta, factor, a, b, g;
+    int t, levels;
+} point_args;
+#define ARG(p, f) (PP_ARGS(point_args, p)->f)
+
 typedef struct lut_params {
     uint8_t lut[256];
+    int fast; /* pp_lut_fast() */
 } lut_params;
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 /* The table is applied by lut.h (packed bands as one run, VBMI, streaming stores). */
 static void lut_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
@@ -39,13 +43,13 @@ static void lut_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
     const lut_params *p = PP_STAGE_PARAMS(lut_params, s);
     const int c = s->src.channels, w = s->src.width;
     if (!pp_has_alpha(c)) {
-        pp_lut_rows(s, y0, y1, p->lut, 1);
+        pp_lut_rows(s, y0, y1, p->lut, 1, p->fast);
         return;
     }
     for (int y = y0; y < y1; y++) {
         const uint8_t *in = pp_row(&s->src, y);
         uint8_t *out = pp_row(&s->dst, y);
-        pp_lut_run(p->lut, 1, in, out, (size_t)w * (size_t)c, false);
+        pp_lut_run(p->lut, 1, in, out, (size_t)w * (size_t)c, false, p->fast);
         for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
     }
 }
@@ -58,18 +62,25 @@ static pp_status plan_lut(const pp_params *p, const pp_geom *in, pp_plan *plan, 
     pp_stage_tmpl *st = pp_plan_add_stage(plan, lut_kernel, PP_BUF_IN, PP_BUF_OUT);
     lut_params *lp = PP_PARAMS_OF(lut_params, st);
     for (int v = 0; v < 256; v++) lp->lut[v] = pp_clamp_round(fn((double)v, p));
+    lp->fast = pp_lut_fast();
     return PP_OK;
 }
 
 static double f_invert(double v, const pp_params *p) { (void)p; return 255.0 - v; }
-static double f_brightness(double v, const pp_params *p) { return v + p->v[0]; }
-static double f_contrast(double v, const pp_params *p) { return (v - 128.0) * p->v[0] + 128.0; }
-static double f_linear(double v, const pp_params *p) { return p->v[0] * v + p->v[1]; }
-static double f_gamma(double v, const pp_params *p) { return 255.0 * pow(v / 255.0, 1.0 / p->v[0]); }
-static double f_threshold(double v, const pp_params *p) { return v >= p->v[0] ? 255.0 : 0.0; }
+static double f_brightness(double v, const pp_params *p) { return v + ARG(p, delta); }
+static double f_contrast(double v, const pp_params *p)
+{
+    return (v - 128.0) * ARG(p, factor) + 128.0;
+}
+static double f_linear(double v, const pp_params *p) { return ARG(p, a) * v + ARG(p, b); }
+static double f_gamma(double v, const pp_params *p)
+{
+    return 255.0 * pow(v / 255.0, 1.0 / ARG(p, g));
+}
+static double f_threshold(double v, const pp_params *p) { return v >= ARG(p, t) ? 255.0 : 0.0; }
 static double f_posterize(double v, const pp_params *p)
 {
-    double l1 = p->v[0] - 1.0;
+    double l1 = ARG(p, levels) - 1.0;
     return round(round(v * l1 / 255.0) * 255.0 / l1);
 }
 
@@ -98,7 +109,7 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((156763u * r + 307758u * g + 59769u * b + 262142u) >> 19);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef PP_X86
 /* RGB -> Y for n pixels with AVX-512 VBMI + VNNI, 64 pixels at a time (the pixels before the
    first 64-byte boundary of out, when streaming, and the last ones through luma()). Same
    integers as luma()'s definition, computed as
@@ -172,24 +183,19 @@ gray3_avx512(const uint8_t *in, uint8_t *out, size_t n, bool stream)
 
 typedef void (*gray3_fn)(const uint8_t *, uint8_t *, size_t, bool);
 
-static gray3_fn pick_gray3(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vnni"))
-        return gray3_avx512;
-#endif
-    return NULL;
-}
+typedef struct gray_params {
+    int fast3; /* RGB through gray3_avx512 (chosen in plan) */
+} gray_params;
 
-__attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+PP_CLONES static void gray_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     (void)scratch;
     const int c = s->src.channels, w = s->src.width;
-    const gray3_fn fast3 = c == 3 ? pick_gray3() : NULL;
+    gray3_fn fast3 = NULL;
+#ifdef PP_X86
+    if (PP_STAGE_PARAMS(gray_params, s)->fast3) fast3 = gray3_avx512;
+#endif
     if (fast3) {
         if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
             fast3(pp_row(&s->src, y0), pp_row(&s->dst, y0), (size_t)w * (size_t)(y1 - y0),
@@ -222,7 +228,10 @@ static pp_status plan_grayscale(const pp_params *p, const pp_geom *in, pp_plan *
     (void)errlen;
     plan->out = *in;
     plan->out.channels = pp_has_alpha(in->channels) ? 2 : 1;
-    pp_plan_add_stage(plan, gray_kernel, PP_BUF_IN, PP_BUF_OUT);
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, gray_kernel, PP_BUF_IN, PP_BUF_OUT);
+    PP_PARAMS_OF(gray_params, st)->fast3 =
+        in->channels == 3 &&
+        pp_cpu_has(PP_CPU_AVX512VBMI | PP_CPU_AVX512BW | PP_CPU_AVX512VNNI);
     return PP_OK;
 }
 
@@ -271,46 +280,46 @@ static pp_status plan_sepia(const pp_params *p, const pp_geom *in, pp_plan *plan
 
 /* ---- registry entries --------------------------------------------------------------------- */
 
-static const pp_param_info p_brightness[] = {
-    {"delta", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "value added to each colour channel"}};
-static const pp_param_info p_contrast[] = {
-    {"factor", PP_PARAM_FLOAT, 1, 0, 100, NULL, 0, "contrast factor around 128"}};
-static const pp_param_info p_linear[] = {
-    {"a", PP_PARAM_FLOAT, 1, -100, 100, NULL, 0, "gain"},
-    {"b", PP_PARAM_FLOAT, 0, -255, 255, NULL, 0, "offset"}};
-static const pp_param_info p_gamma[] = {
-    {"g", PP_PARAM_FLOAT, 1, 0.01, 100, NULL, 0, "gamma; > 1 brightens"}};
-static const pp_param_info p_threshold[] = {
-    {"t", PP_PARAM_INT, 128, 0, 256, NULL, 0, "values >= t become 255, others 0"}};
-static const pp_param_info p_posterize[] = {
-    {"levels", PP_PARAM_INT, 4, 2, 256, NULL, 0, "number of levels per channel"}};
+static const pp_param_def p_brightness[] = {
+    PP_PARAM(point_args, delta, FLOAT, 0, -255, 255, NULL, OPTIONAL,
+             "value added to each colour channel")};
+static const pp_param_def p_contrast[] = {
+    PP_PARAM(point_args, factor, FLOAT, 1, 0, 100, NULL, OPTIONAL, "contrast factor around 128")};
+static const pp_param_def p_linear[] = {
+    PP_PARAM(point_args, a, FLOAT, 1, -100, 100, NULL, OPTIONAL, "gain"),
+    PP_PARAM(point_args, b, FLOAT, 0, -255, 255, NULL, OPTIONAL, "offset")};
+static const pp_param_def p_gamma[] = {
+    PP_PARAM(point_args, g, FLOAT, 1, 0.01, 100, NULL, OPTIONAL, "gamma; > 1 brightens")};
+static const pp_param_def p_threshold[] = {
+    PP_PARAM(point_args, t, INT, 128, 0, 256, NULL, OPTIONAL, "values >= t become 255, others 0")};
+static const pp_param_def p_posterize[] = {
+    PP_PARAM(point_args, levels, INT, 4, 2, 256, NULL, OPTIONAL, "number of levels per channel")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"grayscale", "colour", "luma of RGB (Rec. 601 weights)",
       "Y = 0.299 R + 0.587 G + 0.114 B, rounded; output 1 channel (gray+alpha keeps alpha). "
-      "Gray input is copied.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale},
+      "Gray input is copied.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0},
     {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_invert},
+     PP_ALPHA_SELF, plan_invert, NULL, 0},
     {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged.",
-      NP(p_brightness)}, PP_ALPHA_SELF, plan_brightness},
+      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness)},
     {{"contrast", "colour", "scale around mid-gray",
-      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NP(p_contrast)},
-     PP_ALPHA_SELF, plan_contrast},
+      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast)},
     {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged.",
-      NP(p_linear)}, PP_ALPHA_SELF, plan_linear},
+      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear)},
     {{"gamma", "colour", "gamma correction",
-      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NP(p_gamma)},
-     PP_ALPHA_SELF, plan_gamma},
+      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma)},
     {{"threshold", "colour", "binarise each channel", "v' = v >= t ? 255 : 0; alpha unchanged.",
-      NP(p_threshold)}, PP_ALPHA_SELF, plan_threshold},
+      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold)},
     {{"sepia", "colour", "sepia tone",
       "R' = .393R + .769G + .189B, G' = .349R + .686G + .168B, B' = .272R + .534G + .131B, "
       "rounded, clamped; gray input gives RGB; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_sepia},
+     PP_ALPHA_SELF, plan_sepia, NULL, 0},
     {{"posterize", "colour", "reduce to N levels per channel",
-      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NP(p_posterize)},
-     PP_ALPHA_SELF, plan_posterize},
+      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NULL, 0},
+     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize)},
 };
 
 const pp_filter_family pp_family_point = {defs, (int)(sizeof defs / sizeof defs[0])};

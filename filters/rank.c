@@ -19,7 +19,10 @@ typedef struct rank_params {
     int r;
     int op;       /* 0 erode, 1 dilate */
     int net;      /* median by selection network (radius 1 or 2) */
+    int isa;      /* the network's vector loop: NET_SCALAR, NET_SSE2, NET_AVX2, NET_AVX512 (plan) */
 } rank_params;
+
+enum { NET_SCALAR = 0, NET_SSE2 = 1, NET_AVX2 = 2, NET_AVX512 = 3 };
 
 /* ---- median by selection network (radius 1 and 2) ------------------------------------------ */
 /* For 3x3 and 5x5 windows the median is selected by a fixed comparator network
@@ -27,8 +30,7 @@ typedef struct rank_params {
    max on 16 to 64 pixels at once. The networks are unrolled at compile time so the wires stay
    in registers. Same result as the histogram method (the tests compare both, and a plain sort). */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef PP_X86
 #define NET_VARIANT(NAME, ATTR, VT, LOAD, STORE, MIN, MAX, W, NET, K, OUT)                      \
     ATTR static size_t NAME(const uint8_t *const *rows, int c, size_t n, uint8_t *out)          \
     {                                                                                           \
@@ -88,11 +90,10 @@ static void median_net_kernel(const pp_stage *s, int y0, int y1, void *scratch)
     const int c = s->src.channels, r = p->r, k = 2 * r + 1;
     const size_t n = (size_t)s->src.width * c;
     net_fn vec = NULL;
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw")) vec = r == 1 ? net9_avx512 : net25_avx512;
-    else if (__builtin_cpu_supports("avx2")) vec = r == 1 ? net9_avx2 : net25_avx2;
-    else vec = r == 1 ? net9_sse2 : net25_sse2;
+#ifdef PP_X86
+    if (p->isa == NET_AVX512) vec = r == 1 ? net9_avx512 : net25_avx512;
+    else if (p->isa == NET_AVX2) vec = r == 1 ? net9_avx2 : net25_avx2;
+    else if (p->isa == NET_SSE2) vec = r == 1 ? net9_sse2 : net25_sse2;
 #endif
     pp_ring g;
     pp_ring_init(&g, &s->src, r, y0, scratch);
@@ -154,6 +155,15 @@ static void median_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
+typedef struct median_args {
+    int radius;
+    int method; /* 0 auto (network for radius <= 2), 1 histogram */
+} median_args;
+
+typedef struct minmax_args {
+    int radius;
+} minmax_args;
+
 static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                              size_t errlen)
 {
@@ -162,10 +172,15 @@ static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *pla
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, median_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
-    rp->r = (int)p->v[0];
-    /* the 'method' parameter: 0 auto (network for r <= 2), 1 histogram */
-    if (rp->r >= 1 && rp->r <= 2 && (int)p->v[1] == 0) {
+    const median_args *a = PP_ARGS(median_args, p);
+    rp->r = a->radius;
+    if (rp->r >= 1 && rp->r <= 2 && a->method == 0) {
         rp->net = 1;
+#ifdef PP_X86
+        rp->isa = pp_cpu_has(PP_CPU_AVX512BW) ? NET_AVX512
+                  : pp_cpu_has(PP_CPU_AVX2)   ? NET_AVX2
+                                              : NET_SSE2;
+#endif
     }
     st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) + 4 * 256 * sizeof(uint16_t);
     st->min_band_rows = 2 * rp->r;
@@ -212,7 +227,7 @@ static pp_status plan_minmax(const pp_params *p, const pp_geom *in, pp_plan *pla
     plan->out = *in;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, minmax_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
-    rp->r = (int)p->v[0];
+    rp->r = PP_ARGS(minmax_args, p)->radius;
     rp->op = op;
     st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) +
                         pp_padded_stride(in->width, in->channels, rp->r);
@@ -236,25 +251,26 @@ static pp_status plan_dilate(const pp_params *p, const pp_geom *in, pp_plan *pla
 }
 
 static const char *const median_methods[] = {"auto", "histogram", NULL};
-static const pp_param_info p_median[] = {
-    {"radius", PP_PARAM_INT, 1, 0, 100, NULL, 0, "window is (2 radius + 1) squared"},
-    {"method", PP_PARAM_ENUM, 0, 0, 1, median_methods, 0,
-     "auto: selection network for radius 1-2, sliding histogram above; same results"}};
-static const pp_param_info p_minmax[] = {
-    {"radius", PP_PARAM_INT, 1, 0, 100, NULL, 0, "window is (2 radius + 1) squared"}};
+static const pp_param_def p_median[] = {
+    PP_PARAM(median_args, radius, INT, 1, 0, 100, NULL, OPTIONAL,
+             "window is (2 radius + 1) squared"),
+    PP_PARAM(median_args, method, ENUM, 0, 0, 1, median_methods, OPTIONAL,
+             "auto: selection network for radius 1-2, sliding histogram above; same results")};
+static const pp_param_def p_minmax[] = {
+    PP_PARAM(minmax_args, radius, INT, 1, 0, 100, NULL, OPTIONAL,
+             "window is (2 radius + 1) squared")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"median", "spatial", "median over a square window",
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
-      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NP(p_median)},
-     PP_ALPHA_PREMUL, plan_median},
+      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median)},
     {{"erode", "spatial", "minimum over a square window",
       "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NP(p_minmax)}, PP_ALPHA_PREMUL, plan_erode},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax)},
     {{"dilate", "spatial", "maximum over a square window",
       "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NP(p_minmax)}, PP_ALPHA_PREMUL, plan_dilate},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax)},
 };
 
 const pp_filter_family pp_family_rank = {defs, (int)(sizeof defs / sizeof defs[0])};

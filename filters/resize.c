@@ -40,7 +40,7 @@
  *
  * Loops: the sums above are exact in int32 (no overflow), so any order of the additions gives
  * the same bytes. plan() picks, once, scalar loops or SIMD ones (AVX2, or AVX-512 with VBMI,
- * chosen with __builtin_cpu_supports; the environment variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512
+ * as filters/cpu.h reports them; the environment variable PIXPOOL_RESIZE_ISA=scalar|avx2|avx512
  * caps the choice, a test hook) and the choice travels in the stage parameters, so every worker
  * runs the same loops. SIMD horizontal pass: the output pixels of a row are cut into groups of
  * up to 16 int32 lanes (a pixel's channels); per step one unaligned load of the input at the
@@ -51,6 +51,7 @@
  * (w_j, w_j+1) with pmaddwd. Taps tables are computed once per distinct set of kernel arguments
  * (equal arguments give equal weights).
  */
+#include "cpu.h"
 #include "internal.h"
 
 #include <math.h>
@@ -483,9 +484,7 @@ static void vpass_scalar(const int16_t *const *rows, const int16_t *w, int cnt, 
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define RZ_HAVE_X86 1
+#ifdef PP_X86
 
 /* Horizontal pass of output pixels [x0, x0 + nx) of one row, scalar. */
 static void hpass_range(const uint8_t *in, int x0, int nx, const int32_t *xb, const int16_t *xw,
@@ -706,7 +705,7 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                 for (size_t i = 0; i < n; i++) h[i] = (int16_t)(in[i] << HBITS);
                 continue;
             }
-#ifdef RZ_HAVE_X86
+#ifdef PP_X86
             if (p->isa == ISA_AVX512) {
                 hpass_avx512(in, p, base + p->xg, xb, xw, h, c, W);
                 continue;
@@ -730,7 +729,7 @@ static void resample_kernel(const pp_stage *s, int y0, int y1, int band, void *s
             wp[t] = (int32_t)((uint32_t)(uint16_t)w[2 * t] |
                               (2 * t + 1 < cnt ? (uint32_t)(uint16_t)w[2 * t + 1] << 16 : 0));
         uint8_t *out = pp_row(&s->dst, y);
-#ifdef RZ_HAVE_X86
+#ifdef PP_X86
         if (p->isa == ISA_AVX512) {
             vpass_avx512(rows, wp, w, cnt, n, out);
             continue;
@@ -777,21 +776,24 @@ static void nearest_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
 /* round(a * b / d) for positive values, halves up, in 64-bit integers. */
 static int64_t muldiv_round(int64_t a, int64_t b, int64_t d) { return (2 * a * b + d) / (2 * d); }
 
+typedef struct resize_args {
+    int width, height; /* one of a group with scale: params.c checks that one is given */
+    double scale;
+    int method; /* M_* */
+} resize_args;
+
 static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw, int64_t *th,
                              char *err, size_t errlen)
 {
-    const bool has_w = p->set[0], has_h = p->set[1], has_s = p->set[2];
+    const resize_args *a = PP_ARGS(resize_args, p);
+    const bool has_w = pp_param_given(p, "width"), has_h = pp_param_given(p, "height"),
+               has_s = pp_param_given(p, "scale");
     if (has_s && (has_w || has_h)) {
         snprintf(err, errlen, "give either width/height or scale, not both");
         return PP_ERR_SPEC;
     }
-    if (!has_s && !has_w && !has_h) {
-        snprintf(err, errlen, "needs a target size: width=, height= (one keeps the aspect ratio) "
-                              "or scale=");
-        return PP_ERR_SPEC;
-    }
     if (has_s) {
-        const double sc = p->v[2];
+        const double sc = a->scale;
         const double fw = floor(in->width * sc + 0.5), fh = floor(in->height * sc + 0.5);
         if (!(fw >= 1 && fh >= 1)) {
             snprintf(err, errlen, "scale=%g turns the %dx%d image into %.0fx%.0f pixels", sc,
@@ -801,7 +803,7 @@ static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw,
         *tw = fw > 1e12 ? (int64_t)1e12 : (int64_t)fw;
         *th = fh > 1e12 ? (int64_t)1e12 : (int64_t)fh;
     } else {
-        const int64_t w = (int64_t)p->v[0], h = (int64_t)p->v[1];
+        const int64_t w = a->width, h = a->height;
         if ((has_w && w < 1) || (has_h && h < 1)) {
             snprintf(err, errlen, "the target %s must be at least 1",
                      has_w && w < 1 ? "width" : "height");
@@ -825,12 +827,9 @@ static pp_status target_size(const pp_params *p, const pp_geom *in, int64_t *tw,
 static int pick_isa(void)
 {
     int isa = ISA_SCALAR;
-#ifdef RZ_HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) isa = ISA_AVX2;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vbmi"))
-        isa = ISA_AVX512;
+#ifdef PP_X86
+    if (pp_cpu_has(PP_CPU_AVX2)) isa = ISA_AVX2;
+    if (pp_cpu_has(PP_CPU_AVX512F | PP_CPU_AVX512BW | PP_CPU_AVX512VBMI)) isa = ISA_AVX512;
 #endif
     const char *e = getenv("PIXPOOL_RESIZE_ISA");
     if (e) {
@@ -852,7 +851,7 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
 
     resize_params rp;
     memset(&rp, 0, sizeof rp);
-    rp.method = (int)p->v[3];
+    rp.method = PP_ARGS(resize_args, p)->method;
     if (rp.method == M_NEAREST) {
         rp.xb = 0;
         rp.yb = align64((size_t)tw * 4);
@@ -899,17 +898,16 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
 
 static const char *const methods[] = {"nearest", "bilinear", "bicubic", "lanczos3", NULL};
 
-static const pp_param_info p_resize[] = {
-    /* required = 2: "one of a group": width and/or height, or scale */
-    {"width", PP_PARAM_INT, 0, 0, 1e9, NULL, 2,
-     "target width; alone, the height keeps the aspect ratio (or give scale)"},
-    {"height", PP_PARAM_INT, 0, 0, 1e9, NULL, 2,
-     "target height; alone, the width keeps the aspect ratio (or give scale)"},
-    {"scale", PP_PARAM_FLOAT, 1, 1e-6, 1e6, NULL, 2,
-     "factor for both sides, instead of width/height"},
-    {"method", PP_PARAM_ENUM, M_LANCZOS3, 0, 3, methods, 0, "resampling kernel"}};
+static const pp_param_def p_resize[] = {
+    /* PP_PARAM_GROUP: width and/or height, or scale */
+    PP_PARAM(resize_args, width, INT, 0, 0, 1e9, NULL, GROUP,
+             "target width; alone, the height keeps the aspect ratio (or give scale)"),
+    PP_PARAM(resize_args, height, INT, 0, 0, 1e9, NULL, GROUP,
+             "target height; alone, the width keeps the aspect ratio (or give scale)"),
+    PP_PARAM(resize_args, scale, FLOAT, 1, 1e-6, 1e6, NULL, GROUP,
+             "factor for both sides, instead of width/height"),
+    PP_PARAM(resize_args, method, ENUM, M_LANCZOS3, 0, 3, methods, OPTIONAL, "resampling kernel")};
 
-#define NP(a) a, (int)(sizeof(a) / sizeof(a[0]))
 static const pp_filter_def defs[] = {
     {{"resize", "geometry", "resample to a new size (antialiased)",
       "Pillow's resize. Size: width and/or height (one alone keeps the aspect ratio, rounded) or "
@@ -921,8 +919,8 @@ static const pp_filter_def defs[] = {
       "running sum (exact sum 1); intermediate with 7 fractional bits clamped to [0, 255]; "
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
-      "Premultiplied alpha.", NP(p_resize)},
-     PP_ALPHA_PREMUL, plan_resize},
+      "Premultiplied alpha.", NULL, 0},
+     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize)},
 };
 
 _Static_assert(sizeof(resize_params) <= PP_PARAM_BYTES, "resize parameters fit the blob");

@@ -9,6 +9,7 @@
 #ifndef PP_STENCIL_H
 #define PP_STENCIL_H
 
+#include "cpu.h"
 #include "internal.h"
 
 #include <string.h>

@@ -296,7 +296,7 @@ typedef enum pp_format {
     PP_FORMAT_GIF,         /**< GIF, read only (first frame) */
     PP_FORMAT_PSD,         /**< Photoshop, read only (composited image) */
     PP_FORMAT_HDR,         /**< Radiance HDR, read only (tone-mapped to 8 bits) */
-    PP_FORMAT_PNM,         /**< PNM: P1-P6 (plain and raw), read only */
+    PP_FORMAT_PNM,         /**< PBM/PGM/PPM, P1-P6 (ASCII and binary, any maxval), read only */
     PP_FORMAT_TIFF         /**< TIFF (libtiff): the first page is read */
 } pp_format;
 
@@ -364,6 +364,14 @@ typedef enum pp_param_type {
     PP_PARAM_LIST = 3   /**< a list of real numbers separated by spaces or '/' */
 } pp_param_type;
 
+/** Whether a parameter must be given. */
+typedef enum pp_param_need {
+    PP_PARAM_OPTIONAL = 0, /**< has a default */
+    PP_PARAM_REQUIRED = 1, /**< must be given (no default) */
+    PP_PARAM_GROUP = 2     /**< one of a group: at least one of the filter's PP_PARAM_GROUP
+                                parameters must be given */
+} pp_param_need;
+
 /** One parameter of a filter's schema (static data of the library: never free or modify). */
 typedef struct pp_param_info {
     const char *name;           /**< the key used in specs ("sigma") */
@@ -371,7 +379,8 @@ typedef struct pp_param_info {
     double def;                 /**< default value (ignored if `required` or a list) */
     double min, max;            /**< allowed range, inclusive */
     const char *const *choices; /**< for PP_PARAM_ENUM: NULL-terminated names */
-    int required;               /**< 1 when there is no default (or 2: "one of a group") */
+    pp_param_need required;     /**< whether it must be given (PP_PARAM_OPTIONAL: it has a
+                                     default) */
     const char *help;           /**< one line of help */
 } pp_param_info;
 
@@ -408,14 +417,16 @@ PP_API pp_status pp_pipeline_new(pp_ctx *ctx, pp_pipeline **out);
 PP_API void pp_pipeline_free(pp_pipeline *pipeline);
 
 /** Appends a filter given as a spec string: "name" or "name:key=value,key=value", e.g.
- *  "gaussian:sigma=2.5". Unknown filter, unknown key, bad number or out-of-range value give
+ *  "gaussian:sigma=2.5". Unknown filter, unknown key, a key given twice, bad number,
+ *  out-of-range value, or a missing required parameter (or none of a group given) give
  *  PP_ERR_SPEC with a message that lists what is allowed; the pipeline is then unchanged. The
  *  spec string is not kept. Errors: PP_ERR_SPEC, PP_ERR_NOMEM, PP_ERR_INVALID. */
 PP_API pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pipeline, const char *spec);
 
 /** Appends a filter by name with typed parameters: `nparams` keys and their values (enum
  *  parameters take the index of the choice; parameters not given keep their defaults). List
- *  parameters cannot be given this way. Errors as pp_pipeline_add_spec(). */
+ *  parameters cannot be given this way. Validated exactly as pp_pipeline_add_spec() (one
+ *  validator). Errors as pp_pipeline_add_spec(). */
 PP_API pp_status pp_pipeline_add(pp_ctx *ctx, pp_pipeline *pipeline, const char *filter,
                                  int nparams, const char *const *keys, const double *values);
 

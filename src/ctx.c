@@ -86,7 +86,7 @@ void pp_ctx_free(pp_ctx *ctx)
 pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend)
 {
     if (!ctx) return PP_ERR_INVALID;
-    if (backend != PP_BACKEND_SERIAL && backend != PP_BACKEND_OPENMP && backend != PP_BACKEND_FORK)
+    if (!pp_executor_for(backend))
         return pp_fail(ctx, PP_ERR_INVALID, "unknown backend %d", (int)backend);
     ctx->backend = backend;
     return PP_OK;

@@ -7,20 +7,24 @@
  */
 #include "internal.h"
 
+/* Every executor, by the backend that names it: a new executor is a file exec_NAME.c and a row
+   here. */
+static const pp_executor *const executors[] = {
+    [PP_BACKEND_SERIAL] = &pp_exec_serial,
+    [PP_BACKEND_OPENMP] = &pp_exec_openmp,
+    [PP_BACKEND_FORK] = &pp_exec_fork,
+};
+#define NEXECUTORS (sizeof executors / sizeof executors[0])
+
 const pp_executor *pp_executor_for(pp_backend backend)
 {
-    switch (backend) {
-    case PP_BACKEND_SERIAL: return &pp_exec_serial;
-    case PP_BACKEND_FORK: return &pp_exec_fork;
-    case PP_BACKEND_OPENMP:
-    default: return &pp_exec_openmp;
-    }
+    return (unsigned)backend < NEXECUTORS ? executors[backend] : NULL;
 }
 
 void pp_executors_teardown(pp_ctx *ctx)
 {
-    static const pp_executor *const all[] = {&pp_exec_fork, &pp_exec_openmp, &pp_exec_serial};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) all[i]->teardown(ctx);
+    for (size_t i = NEXECUTORS; i-- > 0;) /* fork first: its pool before the heap */
+        if (executors[i]) executors[i]->teardown(ctx);
 }
 
 const pp_executor *pp_executor_local(void) { return &pp_exec_serial; }

@@ -77,6 +77,7 @@ extern const pp_executor pp_exec_serial;
 extern const pp_executor pp_exec_openmp;
 extern const pp_executor pp_exec_fork;
 
+/* The executor of a backend; NULL for a value that names none (pp_ctx_set_backend refuses it). */
 const pp_executor *pp_executor_for(pp_backend backend);
 /* The executor that runs a stage on the calling thread, on heap memory (tiny combine steps, a
    PNG of one strip): serial. */
@@ -253,13 +254,37 @@ typedef struct pp_plan {
     pp_stage_tmpl stages[PP_MAX_STAGES];
 } pp_plan;
 
-/* Parsed parameter values of one filter instance. */
+/* A list parameter's values (PP_PARAM_LIST). */
+typedef struct pp_list {
+    int n;
+    double v[PP_MAX_LIST];
+} pp_list;
+
+/* One parameter of a filter, declared once: its public description and the field of the
+   filter's argument struct its value goes to (PP_FIELD). The field's type follows the
+   parameter's: int for PP_PARAM_INT and PP_PARAM_ENUM (the choice's index), double for
+   PP_PARAM_FLOAT, pp_list for PP_PARAM_LIST. */
+typedef struct pp_param_def {
+    pp_param_info info;
+    size_t offset;
+} pp_param_def;
+#define PP_FIELD(type, field) offsetof(type, field)
+/* One pp_param_def: the parameter named as the field `field` of the argument struct `args`,
+   of type PP_PARAM_<type>, default, range, choices (enum) or NULL, PP_PARAM_<need>, help. */
+#define PP_PARAM(args, field, type, def, min, max, choices, need, help)                          \
+    {{#field, PP_PARAM_##type, def, min, max, choices, PP_PARAM_##need, help},                  \
+     PP_FIELD(args, field)}
+
+#define PP_ARGS_BYTES 2048 /* room for a filter's argument struct */
+
+/* The arguments of one filter instance: the filter's argument struct (defaults, then the
+   values given), and which parameters were given. Filled by params.c only. */
 typedef struct pp_params {
-    double v[PP_MAX_PARAMS];
+    _Alignas(16) unsigned char args[PP_ARGS_BYTES];
     bool set[PP_MAX_PARAMS];
-    int nlist;
-    double list[PP_MAX_LIST];
+    const struct pp_filter_def *def;
 } pp_params;
+#define PP_ARGS(type, p) ((const type *)(const void *)(p)->args)
 
 /* How the pipeline treats an alpha channel around a filter. */
 typedef enum pp_alpha_mode {
@@ -268,13 +293,19 @@ typedef enum pp_alpha_mode {
 } pp_alpha_mode;
 
 typedef struct pp_filter_def {
-    pp_filter_info info;
+    pp_filter_info info; /* info.params is left NULL: the registry fills the public copy */
     pp_alpha_mode alpha;
     /* Validates the parameters against the geometry and fills the plan. Writes a message into
-       err (errlen bytes) and returns PP_ERR_SPEC (or PP_ERR_LIMIT) when they cannot apply. */
+       err (errlen bytes) and returns PP_ERR_SPEC (or PP_ERR_LIMIT) when they cannot apply.
+       The arguments have passed pp_params_check (types, ranges, required ones). */
     pp_status (*plan)(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                       size_t errlen);
+    const pp_param_def *params; /* the parameters, declared once (PP_PARAM_DEFS) */
+    int nparams;
 } pp_filter_def;
+
+/* `params, nparams` of a pp_filter_def from a static array of pp_param_def. */
+#define PP_PARAM_DEFS(a) a, (int)(sizeof(a) / sizeof(a[0]))
 
 /* Helpers for plan functions. */
 pp_stage_tmpl *pp_plan_add_stage(pp_plan *plan, pp_kernel_fn kernel, int src, int dst);
@@ -304,6 +335,23 @@ const pp_filter_def *pp_registry_find(const char *name);
 int pp_registry_count(void);
 const pp_filter_def *pp_registry_at(int i);
 
+/* ---- arguments (params.c): the one validator of the spec parser and pp_pipeline_add ------ */
+
+/* The defaults of d's parameters, nothing given yet. */
+void pp_params_init(const pp_filter_def *d, pp_params *p);
+/* Sets parameter `key` from its text in a spec / from a number (pp_pipeline_add): an unknown
+   key, a key given twice, a value of the wrong type or out of range fail with PP_ERR_SPEC and a
+   message naming the filter and the parameter. */
+pp_status pp_params_set_text(pp_ctx *ctx, pp_params *p, const char *key, const char *text);
+pp_status pp_params_set_number(pp_ctx *ctx, pp_params *p, const char *key, double value);
+/* After the last value: PP_ERR_SPEC when a PP_PARAM_REQUIRED parameter is missing, or none of
+   the PP_PARAM_GROUP ones was given. */
+pp_status pp_params_check(pp_ctx *ctx, const pp_params *p);
+/* Whether the parameter `name` was given (not defaulted). */
+bool pp_param_given(const pp_params *p, const char *name);
+/* "a, b, c" or "none": the names of d's parameters, for messages. */
+void pp_params_names(const pp_filter_def *d, char *buf, size_t len);
+
 /* ---- pipeline ---------------------------------------------------------------------------- */
 
 typedef struct pp_filter_inst {
@@ -317,8 +365,10 @@ struct pp_pipeline {
     pp_filter_inst *items;
 };
 
-/* Parses one spec into an instance (message on ctx). */
+/* Parses one spec into an instance, checked (spec.c; message on ctx). */
 pp_status pp_parse_spec(pp_ctx *ctx, const char *spec, pp_filter_inst *out);
+/* The filter `name`, or NULL with PP_ERR_SPEC's message listing the filters (spec.c). */
+const pp_filter_def *pp_filter_or_fail(pp_ctx *ctx, const char *name);
 
 /* ---- heap buffers (serial and OpenMP executors) ------------------------------------------ */
 

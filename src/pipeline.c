@@ -1,6 +1,7 @@
 /*
- * pipeline.c - runs a pipeline: plans each filter, provides its buffers, hands its stages to the
- * context's executor, and applies the alpha convention around filters that need it.
+ * pipeline.c - the pipeline object (a list of checked filter instances) and its run: plans each
+ * filter, provides its buffers, hands its stages to the context's executor, and applies the
+ * alpha convention around filters that need it.
  *
  * This is the one module that knows both filters (through their plans) and executors (through
  * pp_executor). Buffers come from the executor (heap for threads, the shared arena for
@@ -333,5 +334,71 @@ pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image *
     if (st) return st;
     if (!(st = pp_pipeline_add_spec(ctx, pl, spec))) st = pp_pipeline_run(ctx, pl, in, out);
     pp_pipeline_free(pl);
+    return st;
+}
+
+/* ---- the pipeline object ------------------------------------------------------------------ */
+
+pp_status pp_pipeline_new(pp_ctx *ctx, pp_pipeline **out)
+{
+    if (!out) return PP_ERR_INVALID;
+    *out = calloc(1, sizeof **out);
+    if (!*out) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    return PP_OK;
+}
+
+void pp_pipeline_free(pp_pipeline *pl)
+{
+    if (!pl) return;
+    free(pl->items);
+    free(pl);
+}
+
+int pp_pipeline_length(const pp_pipeline *pl) { return pl ? pl->count : 0; }
+
+static pp_status push(pp_ctx *ctx, pp_pipeline *pl, const pp_filter_inst *inst)
+{
+    if (pl->count == pl->cap) {
+        int cap = pl->cap ? pl->cap * 2 : 8;
+        pp_filter_inst *n = realloc(pl->items, (size_t)cap * sizeof *n);
+        if (!n) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+        pl->items = n;
+        pl->cap = cap;
+    }
+    pl->items[pl->count++] = *inst;
+    return PP_OK;
+}
+
+pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pl, const char *spec)
+{
+    if (!ctx || !pl) return PP_ERR_INVALID;
+    pp_clear_error(ctx);
+    pp_filter_inst *inst = malloc(sizeof *inst);
+    if (!inst) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    pp_status st = pp_parse_spec(ctx, spec, inst);
+    if (!st) st = push(ctx, pl, inst);
+    free(inst);
+    return st;
+}
+
+pp_status pp_pipeline_add(pp_ctx *ctx, pp_pipeline *pl, const char *filter, int nparams,
+                          const char *const *keys, const double *values)
+{
+    if (!ctx || !pl || !filter || nparams < 0 || (nparams > 0 && (!keys || !values)))
+        return PP_ERR_INVALID;
+    pp_clear_error(ctx);
+    const pp_filter_def *d = pp_filter_or_fail(ctx, filter);
+    if (!d) return PP_ERR_SPEC;
+    pp_filter_inst *inst = calloc(1, sizeof *inst);
+    if (!inst) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    inst->def = d;
+    pp_params_init(d, &inst->params);
+    snprintf(inst->spec, sizeof inst->spec, "%s", filter);
+    pp_status st = PP_OK;
+    for (int i = 0; i < nparams && !st; i++)
+        st = pp_params_set_number(ctx, &inst->params, keys[i], values[i]);
+    if (!st) st = pp_params_check(ctx, &inst->params);
+    if (!st) st = push(ctx, pl, inst);
+    free(inst);
     return st;
 }

@@ -116,6 +116,15 @@ assert d['image']['source'] == 'file' and d['image']['width'] == 257 and d['imag
 assert d['io']['decode_ms'] > 0 and d['io']['encode_ms'] > 0 and d['io']['encoded_bytes'] > 0
 PY
 
+# a file name that is not UTF-8: the JSON report stays valid UTF-8 (U+FFFD for the bad byte)
+cp "$ROOT/samples/odd-rgb-257x131.png" "$T/bad"$'\xff'"name.png"
+expect 0 "$PP" bench --repeat 1 --warmup 0 -f flip -b serial --no-startup --format json "$T/bad"$'\xff'"name.png"
+py "json of a non-UTF-8 path" <<'PY'
+import json, sys
+d = json.loads(sys.stdin.buffer.read().decode('utf-8'))  # strict: raw 0xff would fail here
+assert d['image']['path'].endswith('/bad\ufffdname.png'), d['image']['path']
+PY
+
 # ---- the SVG plot ------------------------------------------------------------------------------
 expect 0 "$PP" bench "${SMALL[@]}" -f gaussian:sigma=2 -f invert --each -j 1,2 --plot "$T/plot.svg" --format csv
 if [[ -s $T/plot.svg ]]; then ok; else bad "--plot wrote no file"; fi

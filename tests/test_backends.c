@@ -1,8 +1,8 @@
 /*
- * test_backends.c - the central determinism test: every filter of the registry gives the same
- * bytes on the serial and OpenMP executors, for every worker count 1..8 and several band sizes,
- * on odd image sizes (1x1, 1xN, Nx1, primes, sizes smaller than the kernels) and 1..4 channels.
- * (The fork executor has the same test in test_fork.c.)
+ * test_backends.c - the central determinism test, the one matrix over the executors: every
+ * filter of the registry gives the same bytes on serial (with forced band sizes), OpenMP and
+ * fork, for every worker count 1..8 and several band sizes, on odd image sizes (1x1, 1xN, Nx1,
+ * primes, sizes smaller than the kernels) and 1..4 channels.
  */
 #include "helpers.h"
 #include "specs.h"
@@ -13,46 +13,63 @@
 static const int sizes[][2] = {{1, 1}, {1, 7}, {7, 1}, {13, 17}, {257, 3}, {2, 2}, {3, 40}};
 #define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
 
+static const char *const backend_names[] = {"serial", "openmp", "fork"};
+
 static pp_image *run(pp_ctx *ctx, const char *spec, const pp_image *in)
 {
     pp_image *out = NULL;
     pp_status st = pp_apply(ctx, spec, in, &out);
-    cr_assert_eq(st, PP_OK, "%s on %dx%dx%d: %s", spec, pp_image_width(in), pp_image_height(in),
-                 pp_image_channels(in), pp_ctx_last_error(ctx));
+    cr_assert_eq(st, PP_OK, "%s on %dx%dx%d (%s): %s", spec, pp_image_width(in),
+                 pp_image_height(in), pp_image_channels(in),
+                 backend_names[pp_ctx_backend(ctx)], pp_ctx_last_error(ctx));
     return out;
 }
 
-Test(backends, every_filter_identical_serial_openmp)
+/* The matrix: every filter (each spec of specs.h), every size, 1..4 channels, against serial
+   with one band; serial with forced band sizes, openmp and fork with 1..8 workers. Every band
+   size for a filter's first spec, one per worker count (varying with the size) for the others. */
+Test(backends, every_filter_identical_on_every_backend)
 {
-    pp_ctx *serial = th_ctx(PP_BACKEND_SERIAL, 1);
-    pp_ctx *omp[9];
-    for (int w = 1; w <= 8; w++) omp[w] = th_ctx(PP_BACKEND_OPENMP, w);
+    pp_ctx *ref_ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    const pp_backend kinds[] = {PP_BACKEND_SERIAL, PP_BACKEND_OPENMP, PP_BACKEND_FORK};
+    pp_ctx *ctx[3][9] = {{NULL}};
+    for (int k = 0; k < 3; k++)
+        for (int w = 1; w <= (kinds[k] == PP_BACKEND_SERIAL ? 1 : 8); w++)
+            ctx[k][w] = th_ctx(kinds[k], w);
     const int bands[] = {0, 1, 3, 64};
-    int checked = 0;
+    int checked[3] = {0, 0, 0};
     for (int f = 0; f < pp_filter_count(); f++) {
         const char *specs[8];
         int ns = th_specs_for(pp_filter_at(f)->name, specs);
         for (int s = 0; s < ns; s++)
             for (int z = 0; z < NSIZES; z++)
                 for (int c = 1; c <= 4; c++) {
-                    pp_image *in = th_random_image(serial, sizes[z][0], sizes[z][1], c,
+                    pp_image *in = th_random_image(ref_ctx, sizes[z][0], sizes[z][1], c,
                                                    (uint32_t)(f * 131 + z * 7 + c));
-                    pp_image *ref = run(serial, specs[s], in);
-                    for (int w = 1; w <= 8; w++) {
-                        pp_ctx_set_band_rows(omp[w], bands[(w + z) % 4]);
-                        pp_image *out = run(omp[w], specs[s], in);
-                        cr_assert(th_same(ref, out), "%s differs: openmp -j %d, band rows %d, %dx%dx%d",
-                                  specs[s], w, bands[(w + z) % 4], sizes[z][0], sizes[z][1], c);
-                        pp_image_free(out);
-                        checked++;
-                    }
+                    pp_image *ref = run(ref_ctx, specs[s], in);
+                    for (int k = 0; k < 3; k++)
+                        for (int w = 1; w <= 8 && ctx[k][w]; w++)
+                            for (int b = 0; b < 4; b++) {
+                                if (s > 0 && b != (w + z) % 4) continue;
+                                if (kinds[k] == PP_BACKEND_SERIAL && b == 0) continue; /* ref */
+                                pp_ctx_set_band_rows(ctx[k][w], bands[b]);
+                                pp_image *out = run(ctx[k][w], specs[s], in);
+                                cr_assert(th_same(ref, out),
+                                          "%s differs: %s -j %d, band rows %d, %dx%dx%d",
+                                          specs[s], backend_names[kinds[k]], w, bands[b],
+                                          sizes[z][0], sizes[z][1], c);
+                                pp_image_free(out);
+                                checked[k]++;
+                            }
                     pp_image_free(ref);
                     pp_image_free(in);
                 }
     }
-    cr_log_info("%d openmp results compared with serial", checked);
-    for (int w = 1; w <= 8; w++) pp_ctx_free(omp[w]);
-    pp_ctx_free(serial);
+    cr_log_info("results compared with serial: %d serial (forced bands), %d openmp, %d fork",
+                checked[0], checked[1], checked[2]);
+    for (int k = 0; k < 3; k++)
+        for (int w = 1; w <= 8; w++) pp_ctx_free(ctx[k][w]);
+    pp_ctx_free(ref_ctx);
 }
 
 Test(backends, larger_image_many_band_sizes)

@@ -2,33 +2,19 @@
  * test_batch.c - unit tests of the pieces of `pixpool batch` that the shell test cannot reach
  * easily: the cgroup CPU quota reader (on fake cgroup trees), the jobs x threads planner, path
  * normalisation, output names, the walk (loops, the output folder, order), collisions, shards
- * and JSON string escaping. The CLI sources are compiled into this test directly.
+ * and JSON string escaping. It links the CLI's object library (pixpool_cli_obj).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/batch_budget.c"
-#include "cli/batch_list.c"
-#include "cli/batch_run.c"
-
-/* main.c is not linked here */
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("pixpool: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
+#include "cli/batch.h"
 
 static char *tmpdir(void)
 {
@@ -382,7 +368,7 @@ static void json_is(const char *in, const char *want)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    batch_json_string(f, in);
+    cli_json_string(f, in);
     fclose(f);
     cr_assert_str_eq(buf, want);
     free(buf);

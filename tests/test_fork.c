@@ -1,5 +1,6 @@
 /*
- * test_fork.c - the fork executor: bit-identical output for every filter, crash detection
+ * test_fork.c - the fork executor: arena input used in place (the every-filter matrix is in
+ * test_backends.c), crash detection
  * (SIGKILL, SIGSEGV, abort in a kernel, a dead parent), recovery on the next call, no leaks of
  * fds, mappings, child processes or /dev/shm entries over many pool lifetimes, and the shared
  * arena's memory bound.
@@ -253,8 +254,7 @@ static void set_params(arena_job *j, test_params tp) { memcpy(j->st->params, &tp
 
 /* ---- determinism ---------------------------------------------------------------------------- */
 
-static const int sizes[][2] = {{1, 1}, {1, 7}, {7, 1}, {13, 17}, {257, 3}, {2, 2}};
-#define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
+/* (Every filter on every backend, worker count and band size: test_backends.c's matrix.) */
 
 static pp_image *run_spec(pp_ctx *ctx, const char *spec, const pp_image *in)
 {
@@ -265,43 +265,6 @@ static pp_image *run_spec(pp_ctx *ctx, const char *spec, const pp_image *in)
                  pp_ctx_backend(ctx) == PP_BACKEND_FORK ? "fork" : "serial",
                  pp_ctx_last_error(ctx));
     return out;
-}
-
-Test(fork, every_filter_identical_to_serial)
-{
-    pp_ctx *serial = th_ctx(PP_BACKEND_SERIAL, 1);
-    pp_ctx *fk[9];
-    for (int w = 1; w <= 8; w++) fk[w] = fork_ctx(w);
-    const int bands[] = {0, 1, 3, 64};
-    int checked = 0;
-    for (int f = 0; f < pp_filter_count(); f++) {
-        const char *specs[8];
-        int ns = th_specs_for(pp_filter_at(f)->name, specs);
-        for (int s = 0; s < ns; s++)
-            for (int z = 0; z < NSIZES; z++)
-                for (int c = 1; c <= 4; c++) {
-                    pp_image *in = th_random_image(serial, sizes[z][0], sizes[z][1], c,
-                                                   (uint32_t)(f * 131 + z * 7 + c));
-                    pp_image *ref = run_spec(serial, specs[s], in);
-                    for (int w = 1; w <= 8; w++)
-                        for (int b = 0; b < 4; b++) {
-                            /* every band size for the defaults; one per worker count else */
-                            if (s > 0 && b != (w + z) % 4) continue;
-                            pp_ctx_set_band_rows(fk[w], bands[b]);
-                            pp_image *out = run_spec(fk[w], specs[s], in);
-                            cr_assert(th_same(ref, out),
-                                      "%s differs: fork -j %d, band rows %d, %dx%dx%d", specs[s],
-                                      w, bands[b], sizes[z][0], sizes[z][1], c);
-                            pp_image_free(out);
-                            checked++;
-                        }
-                    pp_image_free(ref);
-                    pp_image_free(in);
-                }
-    }
-    cr_log_info("%d fork results compared with serial", checked);
-    for (int w = 1; w <= 8; w++) pp_ctx_free(fk[w]);
-    pp_ctx_free(serial);
 }
 
 Test(fork, larger_image_and_arena_input)

@@ -997,14 +997,14 @@ static int extreme_specs(const pp_filter_info *fi, char specs[][4096], int max)
             int group_done = 0;
             for (int j = 0; j < fi->nparams; j++) {
                 const pp_param_info *pj = &fi->params[j];
-                int give = j == k || pj->required == 1;
-                if (pj->required == 2 && !give && (k < 0 || fi->params[k].required != 2) &&
-                    !group_done)
+                int give = j == k || pj->required == PP_PARAM_REQUIRED;
+                if (pj->required == PP_PARAM_GROUP && !give &&
+                    (k < 0 || fi->params[k].required != PP_PARAM_GROUP) && !group_done)
                     give = 1; /* the group's first member, at a small size */
                 if (!give) continue;
-                if (pj->required == 2) group_done = 1;
+                if (pj->required == PP_PARAM_GROUP) group_done = 1;
                 if (j == k) value_text(pj, which, val, sizeof val);
-                else if (pj->required == 2) snprintf(val, sizeof val, "3");
+                else if (pj->required == PP_PARAM_GROUP) snprintf(val, sizeof val, "3");
                 else value_text(pj, 2, val, sizeof val);
                 off += (size_t)snprintf(specs[n] + off, 4096 - off, "%c%s=%s", sep, pj->name, val);
                 sep = ',';

@@ -3,9 +3,9 @@
 
 Usage: layers.py [SOURCE_DIR] [--graph]
 
-Reads src/*.c, src/codec/*.c, filters/*.c and their headers. A file "calls" another when it
-names a function (or an executor table) that the other defines with external linkage; a file
-"includes" another with #include "...". Prints every loop of either graph and exits 1 when
+Reads src/*.c, src/codec/*.c, filters/*.c, src/cli/*.c and their headers. A file "calls"
+another when it names a function (or an executor or filter-family table) that the other defines
+with external linkage; a file "includes" another with #include "...". Prints every loop of either graph and exits 1 when
 there is one (ctest runs it as test `layers`); --graph also prints the call graph.
 """
 import os
@@ -14,7 +14,7 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "."
 show = "--graph" in sys.argv
-dirs = ["src", "src/codec", "filters"]
+dirs = ["src", "src/codec", "filters", "src/cli"]
 files = []
 for d in dirs:
     p = os.path.join(root, d)
@@ -30,9 +30,9 @@ for f in files:
         raw = fh.read()
     text[f] = raw
 defs = {}  # name -> file defining it with external linkage
-define = re.compile(r"^(?!static)[A-Za-z_][\w \t\*]*?\b(pp_\w+)\s*\([^;{]*\)\s*(?:__attribute__\(\(.*\)\)\s*)?\{",
+define = re.compile(r"^(?!static|typedef|struct|enum|union|return|else|if|for|while|switch)[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;{]*\)\s*\{",
                     re.M | re.S)
-table = re.compile(r"^const\s+pp_executor\s+(pp_\w+)\s*=", re.M)
+table = re.compile(r"^const\s+\w+\s+(pp_\w+)(?:\[\])?\s*=", re.M)  # executor and family tables
 for f in files:
     if not f.endswith(".c"):
         continue
@@ -42,12 +42,14 @@ for f in files:
     for m in table.finditer(body):
         defs.setdefault(m.group(1), f)
 
-ident = re.compile(r"\b(pp_\w+)\b")
+ident = re.compile(r"\b([A-Za-z_]\w*)\b")
 calls = {f: set() for f in files if f.endswith(".c")}
 for f in calls:
     body = string.sub('""', comment.sub(" ", text[f]))
-    for m in ident.finditer(body):
-        g = defs.get(m.group(1))
+    names = [m.group(1) for m in ident.finditer(body)]
+    names += ["pp_family_" + m.group(1) for m in re.finditer(r"\bX\((\w+)\)", body)]  # FAMILIES
+    for name in names:
+        g = defs.get(name)
         if g and g != f:
             calls[f].add(g)
 

@@ -145,9 +145,6 @@ typedef struct batch_totals {
 int batch_run(const batch_opts *o, batch_list *list, int jobs, int threads, FILE *report,
               int progress, batch_totals *totals);
 
-/* Writes s as a JSON string (with quotes) to f. Invalid UTF-8 bytes become U+FFFD. */
-void batch_json_string(FILE *f, const char *s);
-
 /* ---- batch_report.c ---------------------------------------------------------------------- */
 
 /* The report's first line ("run":"start"): version, host, pid, shard, number of files,

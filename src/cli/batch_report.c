@@ -25,18 +25,18 @@ void batch_report_start(FILE *f, const batch_opts *o, size_t files, int jobs, in
     if (gethostname(host, sizeof host) != 0) host[0] = '\0';
     host[sizeof host - 1] = '\0';
     fprintf(f, "{\"run\":\"start\",\"version\":");
-    batch_json_string(f, pp_version());
+    cli_json_string(f, pp_version());
     fputs(",\"host\":", f);
-    batch_json_string(f, host);
+    cli_json_string(f, host);
     fprintf(f, ",\"pid\":%ld,\"shard\":\"%d/%d\",\"files\":%zu,\"backend\":\"%s\",\"jobs\":%d,"
                "\"threads\":%d,\"cpu_budget\":%d,\"budget_from\":",
             (long)getpid(), o->shard_n ? o->shard_k : 1, o->shard_n ? o->shard_n : 1, files,
             backend_word(o->backend), jobs, threads, budget);
-    batch_json_string(f, why);
+    cli_json_string(f, why);
     fputs(",\"input_dir\":", f);
-    batch_json_string(f, o->in_dir);
+    cli_json_string(f, o->in_dir);
     fputs(",\"output_dir\":", f);
-    batch_json_string(f, o->out_dir);
+    cli_json_string(f, o->out_dir);
     fputs("}\n", f);
     fflush(f);
 }

@@ -352,15 +352,15 @@ static void report_line(runner *R, size_t i)
     char *in = it->out_rel ? run_join(R->o->in_dir, it->rel) : NULL;
     char *out = it->out_rel ? run_join(R->o->out_dir, it->out_rel) : NULL;
     fputs("{\"input\":", f);
-    batch_json_string(f, in ? in : it->rel);
+    cli_json_string(f, in ? in : it->rel);
     fputs(",\"output\":", f);
     if (out)
-        batch_json_string(f, out);
+        cli_json_string(f, out);
     else
         fputs("null", f);
     fprintf(f, ",\"status\":\"%s\",\"error\":", names[r->status]);
     if (r->error)
-        batch_json_string(f, r->error);
+        cli_json_string(f, r->error);
     else
         fputs("null", f);
     if (r->width > 0)
@@ -890,62 +890,4 @@ int batch_run(const batch_opts *o, batch_list *list, int jobs, int threads, FILE
     pthread_mutex_destroy(&R.lock);
     pthread_cond_destroy(&R.cond);
     return rc;
-}
-
-/* ---- JSON -------------------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence starting with a byte >= 0x80 at p, or 0. */
-static int utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-    if (c >= 0xc2 && c <= 0xdf) return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80) return 0;
-        if (c == 0xe0 && p[1] < 0xa0) return 0; /* overlong */
-        if (c == 0xed && p[1] >= 0xa0) return 0; /* UTF-16 surrogates */
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80) return 0;
-        if (c == 0xf0 && p[1] < 0x90) return 0; /* overlong */
-        if (c == 0xf4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
-void batch_json_string(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    putc('"', f);
-    while (*p) {
-        unsigned c = *p;
-        if (c >= 0x80) {
-            int n = utf8_len(p);
-            if (n) {
-                fwrite(p, 1, (size_t)n, f);
-                p += n;
-            } else {
-                fputs("\\ufffd", f);
-                p++;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (c < 0x20)
-                fprintf(f, "\\u%04x", c);
-            else
-                putc((int)c, f);
-        }
-        p++;
-    }
-    putc('"', f);
 }

@@ -24,19 +24,6 @@ static const char *num(char *buf, size_t n, double v, int decimals, double lo)
     return buf;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", f);
-        else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 /* A JSON number, or null when v is not finite (or < lo). */
 static void json_num(FILE *f, double v, double lo)
 {
@@ -303,20 +290,20 @@ void bench_write_json(FILE *f, const bench_report *r)
 {
     const bench_facts *x = &r->facts;
     fputs("{\n  \"schema\": \"pixpool-bench/1\",\n  \"pixpool_version\": ", f);
-    json_str(f, x->version);
+    cli_json_string(f, x->version);
     fputs(",\n  \"date\": ", f);
-    json_str(f, x->date);
+    cli_json_string(f, x->date);
     fputs(",\n  \"machine\": {\"cpu_model\": ", f);
-    json_str(f, x->cpu_model);
+    cli_json_string(f, x->cpu_model);
     fprintf(f, ", \"cpus_available\": %d, \"kernel\": ", x->cpus);
-    json_str(f, x->kernel);
+    cli_json_string(f, x->kernel);
     fputs(", \"loadavg\": ", f);
     if (x->load[0] >= 0) fprintf(f, "[%.2f, %.2f, %.2f]", x->load[0], x->load[1], x->load[2]);
     else fputs("null", f);
     fputs("},\n  \"build\": {\"compiler\": ", f);
-    json_str(f, x->compiler);
+    cli_json_string(f, x->compiler);
     fputs(", \"flags\": ", f);
-    json_str(f, x->build);
+    cli_json_string(f, x->build);
     fputs(", \"openmp\": ", f);
     if (x->openmp) fprintf(f, "%d", x->openmp);
     else fputs("null", f);
@@ -334,7 +321,7 @@ void bench_write_json(FILE *f, const bench_report *r)
         fputs("{\"source\": ", f);
         if (r->image_path) {
             fputs("\"file\", \"path\": ", f);
-            json_str(f, r->image_path);
+            cli_json_string(f, r->image_path);
         } else {
             fputs("\"generated\", \"path\": null", f);
         }
@@ -345,7 +332,7 @@ void bench_write_json(FILE *f, const bench_report *r)
     if (r->io_valid) {
         fprintf(f, "{\"decode_ms\": %.6g, \"encode_ms\": %.6g, \"encode_format\": ", r->decode_ms,
                 r->encode_ms);
-        json_str(f, r->encode_format);
+        cli_json_string(f, r->encode_format);
         fprintf(f, ", \"encoded_bytes\": %zu}", r->encoded_bytes);
     } else {
         fputs("null", f);
@@ -400,11 +387,11 @@ void bench_write_json(FILE *f, const bench_report *r)
     for (int i = 0; i < r->nworkloads; i++) {
         const bench_workload *w = &r->workloads[i];
         fprintf(f, "%s\n    {\"label\": ", i ? "," : "");
-        json_str(f, w->label);
+        cli_json_string(f, w->label);
         fputs(", \"pipeline\": [", f);
         for (int k = 0; k < w->nspecs; k++) {
             if (k) fputs(", ", f);
-            json_str(f, w->specs[k]);
+            cli_json_string(f, w->specs[k]);
         }
         fprintf(f, "],\n     \"output\": {\"width\": %d, \"height\": %d, \"channels\": %d}, "
                    "\"hash\": \"%016llx\",\n     \"cells\": [",
@@ -435,7 +422,7 @@ void bench_write_json(FILE *f, const bench_report *r)
     if (r->batch_valid) {
         const bench_batch *b = &r->batch;
         fputs("{\"dir\": ", f);
-        json_str(f, b->dir);
+        cli_json_string(f, b->dir);
         fprintf(f, ", \"files\": %d, \"megapixels\": %.6g, \"rows\": [", b->files, b->megapixels);
         for (int i = 0; i < b->nrows; i++) {
             const bench_batch_row *x = &b->rows[i];

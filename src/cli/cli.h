@@ -1,11 +1,14 @@
 /*
- * cli.h - shared pieces of the pixpool command-line tool (src/cli/).
+ * cli.h - shared pieces of the pixpool command-line tool (src/cli/): the helpers of cli_util.c
+ * and the commands main.c dispatches to.
  * The CLI uses the public API (pixpool.h) only.
  */
 #ifndef PP_CLI_H
 #define PP_CLI_H
 
 #include "pixpool.h"
+
+#include <stdio.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
@@ -26,6 +29,9 @@ int cli_parse_tiff_compression(const char *s, int *out);
 int cli_parse_size(const char *opt, const char *s, uint64_t *out);
 /* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
 int cli_exit_code(pp_status st);
+/* Writes s as a JSON string (with quotes) to f: the bench and batch reports' one writer.
+   Invalid UTF-8 bytes become U+FFFD. */
+void cli_json_string(FILE *f, const char *s);
 
 int cmd_apply(int argc, char **argv);
 int cmd_batch(int argc, char **argv);

@@ -24,14 +24,15 @@ static void describe_param(const pp_param_info *pi, char *buf, size_t len)
         size_t off = (size_t)snprintf(buf, len, "one of ");
         for (int i = 0; pi->choices[i] && off < len; i++)
             off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "|" : "", pi->choices[i]);
-        if (!pi->required && off < len)
+        if (pi->required == PP_PARAM_OPTIONAL && off < len)
             snprintf(buf + off, len - off, ", default %s", pi->choices[(int)pi->def]);
     } else if (pi->type == PP_PARAM_LIST) {
-        snprintf(buf, len, "values in [%g, %g]%s", pi->min, pi->max, pi->required ? ", required" : "");
-    } else if (pi->required == 2) {
+        snprintf(buf, len, "values in [%g, %g]%s", pi->min, pi->max,
+                 pi->required == PP_PARAM_REQUIRED ? ", required" : "");
+    } else if (pi->required == PP_PARAM_GROUP) {
         snprintf(buf, len, "%s in [%g, %g], one of a group (see the definition)",
                  type_name(pi->type), pi->min, pi->max);
-    } else if (pi->required) {
+    } else if (pi->required == PP_PARAM_REQUIRED) {
         snprintf(buf, len, "%s in [%g, %g], required", type_name(pi->type), pi->min, pi->max);
     } else {
         snprintf(buf, len, "%s in [%g, %g], default %g", type_name(pi->type), pi->min, pi->max,

@@ -362,7 +362,7 @@ static void print_text(const summary *S, size_t nreports, size_t twice)
 static void json_str_or_null(const char *s)
 {
     if (s)
-        batch_json_string(stdout, s);
+        cli_json_string(stdout, s);
     else
         fputs("null", stdout);
 }

@@ -48,9 +48,16 @@
 #define STBI_NO_STDIO
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
-#define STBI_ONLY_GIF
-#define STBI_ONLY_PSD
+#define STBI_ONLY_GIF /* PSD has a decoder of its own (psd.c): stb's is not compiled */
+/* with neither its PNG nor its PSD reader compiled, stbi__is_16_main ignores its argument */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
 #include <stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -71,7 +78,6 @@ int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int
     case PP_FORMAT_BMP: ok = stbi__bmp_info(&s, w, h, comp); break;
     case PP_FORMAT_TGA: ok = stbi__tga_info(&s, w, h, comp); break;
     case PP_FORMAT_GIF: ok = stbi__gif_info(&s, w, h, comp); break;
-    case PP_FORMAT_PSD: ok = stbi__psd_info(&s, w, h, comp); break;
     default: stbi__g_failure_reason = "not a format decoded by stb_image"; break;
     }
     return ok ? 1 : 0;

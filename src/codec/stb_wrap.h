@@ -11,7 +11,7 @@
 
 #include "pixpool.h"
 
-/* Reads the header of an image of the given format (BMP, TGA, GIF or PSD) without
+/* Reads the header of an image of the given format (BMP, TGA or GIF) without
    decoding pixels. Returns 1 and the size and the channels stb decodes it to, or 0. */
 int pp_stb_info(pp_format format, const unsigned char *buf, int len, int *w, int *h, int *comp);
 

@@ -605,7 +605,7 @@ static void specs(void)
                 /* a filter with required parameters gets them too */
                 size_t off = (size_t)snprintf(text, sizeof text, "%s:%s=%s", fi->name, pi->name, val);
                 for (int j = 0; j < fi->nparams; j++)
-                    if (j != k && fi->params[j].required == 1) {
+                    if (j != k && fi->params[j].required == PP_PARAM_REQUIRED) {
                         param_text(&fi->params[j], 2, val, sizeof val);
                         off += (size_t)snprintf(text + off, sizeof text - off, ",%s=%s", fi->params[j].name, val);
                     }
