@@ -160,6 +160,7 @@ void pp_image_free(pp_image *im)
     } else if (im->owner == PP_OWN_ARENA) {
         pp_arena_release(im->arena, im->data, im->bytes); /* drops the block's reference */
     }
+    pp_meta_clear(&im->meta);
     free(im);
 }
 

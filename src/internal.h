@@ -15,6 +15,7 @@
 #define PP_INTERNAL_H
 
 #include "pixpool.h"
+#include "meta.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,6 +76,8 @@ struct pp_ctx {
     int jpeg_quality;
     pp_jpeg_subsample jpeg_subsample;
     int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
+    unsigned strip;  /* pp_meta_kind flags pp_save leaves out (pp_ctx_set_strip) */
+    int auto_orient; /* 0 or 1: pp_load applies the EXIF orientation (pp_ctx_set_auto_orient) */
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
                                it small to cut small images into several strips) */
     char errmsg[PP_ERRMSG_MAX];
@@ -113,6 +116,7 @@ struct pp_image {
     size_t bytes;             /* allocation size (heap/arena) */
     struct pp_arena *arena;   /* PP_OWN_ARENA: holds a reference */
     struct pp_heap *heap;     /* PP_OWN_HEAP: holds a reference */
+    pp_meta meta;             /* metadata blobs (meta.h), freed with the image */
 };
 
 /* Checked size of a width x height x channels image against ctx limits (dimensions, pixels,

@@ -333,6 +333,10 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     res->owner = rs.ex == &pp_exec_fork ? PP_OWN_ARENA : PP_OWN_HEAP;
     res->arena = rs.ex == &pp_exec_fork ? ctx->arena : NULL;
     res->heap = rs.ex == &pp_exec_fork ? NULL : ctx->heap;
+    if ((st = pp_meta_pass(ctx, in, res))) { /* the input's metadata, fitted to the output */
+        pp_image_free(res);
+        return st;
+    }
     *out = res;
     return PP_OK;
 fail:

@@ -29,6 +29,7 @@
  * libjpeg never prints: output_message and emit_message are ours and silent.
  */
 #include "codec.h"
+#include "jpeg_meta.h"
 
 #include <limits.h>
 #include <setjmp.h>
@@ -140,6 +141,7 @@ typedef struct jpeg_rjob {
     pp_image_info header;
     pp_image *img;
     uint8_t *cmyk;     /* one decoded CMYK row */
+    pp_meta meta;      /* the markers' metadata (jpeg_meta.c), moved to img on success */
 } jpeg_rjob;
 
 /* Called by libjpeg as it goes (once per row of MCUs, and each scan): stops a file of too many
@@ -207,7 +209,12 @@ static int read_body(jpeg_rjob *job)
     ci->progress = &job->progress;
     job->progress.progress_monitor = on_progress;
     jpeg_mem_src(ci, job->data, (unsigned long)job->size);
+    pp_jpeg_meta_save_markers(ci);
     jpeg_read_header(ci, TRUE);
+    if (job->decode && (job->status = pp_jpeg_read_meta(ci, &job->meta))) {
+        pp_fail(job->ctx, job->status, "%s: out of memory reading the metadata", job->name);
+        return 0;
+    }
 
     int channels;
     bool cmyk = false;
@@ -319,8 +326,13 @@ pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, siz
                                   : pp_fail(ctx, job->trap.status, "%s: %s", name, job->trap.msg);
     } else {
         if (info) *info = job->header;
+        if (out) {
+            job->img->meta = job->meta;
+            job->meta.count = 0;
+        }
         if (out) *out = job->img;
     }
+    pp_meta_clear(&job->meta);
     free(job);
     return st;
 }
@@ -401,7 +413,9 @@ static void write_body(jpeg_wjob *job)
     }
     ci->optimize_coding = ctx->jpeg_optimize ? TRUE : FALSE;
     if (ctx->jpeg_progressive) jpeg_simple_progression(ci); /* libjpeg optimises its tables */
+    pp_jpeg_meta_density(ci, &img->meta); /* jpeg_start_compress writes it (JFIF APP0) */
     jpeg_start_compress(ci, TRUE);
+    pp_jpeg_write_meta(ci, &img->meta); /* APP1 EXIF, XMP, APP2 ICC (jpeg_meta.c) */
     JSAMPROW rows[ROWS_PER_CALL];
     while (ci->next_scanline < ci->image_height) {
         JDIMENSION y = ci->next_scanline, n = 1;
