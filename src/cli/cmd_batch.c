@@ -43,6 +43,12 @@ static void batch_usage(FILE *f)
             "                         90 and above, 420 below)\n"
             "      --jpeg-progressive progressive JPEG (default off: baseline)\n"
             "      --jpeg-optimize    optimised JPEG Huffman tables (default off)\n"
+            "      --strip[=KINDS]    leave metadata out of the outputs: all of it, or the kinds\n"
+            "                         listed (exif, xmp, icc, density, other), e.g.\n"
+            "                         --strip=exif,xmp keeps the colour profile (default: keep\n"
+            "                         what the output format can hold)\n"
+            "      --auto-orient      turn the pixels as each input's EXIF orientation says\n"
+            "                         and write orientation 1 (default: as stored)\n"
             "      --max-pixels N     refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of one file may hold,\n"
             "                         per file in flight, e.g. 512M or 4G (default: half the\n"
@@ -158,7 +164,7 @@ int cmd_batch(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_PNG, O_QUALITY, O_MAXPIX, O_FILES, O_SKIP, O_OVER, O_SHARD,
            O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM, O_SUBSAMPLE, O_PROGRESSIVE,
-           O_OPTIMIZE };
+           O_OPTIMIZE, O_STRIP, O_AUTO_ORIENT };
     static const struct option opts[] = {
         {"filter", required_argument, 0, 'f'},       {"recursive", no_argument, 0, 'r'},
         {"format", required_argument, 0, O_FORMAT},  {"backend", required_argument, 0, 'b'},
@@ -169,6 +175,7 @@ int cmd_batch(int argc, char **argv)
         {"jpeg-subsample", required_argument, 0, O_SUBSAMPLE},
         {"jpeg-progressive", no_argument, 0, O_PROGRESSIVE},
         {"jpeg-optimize", no_argument, 0, O_OPTIMIZE},
+        {"strip", optional_argument, 0, O_STRIP}, {"auto-orient", no_argument, 0, O_AUTO_ORIENT},
         {"files-from", required_argument, 0, O_FILES}, {"null", no_argument, 0, '0'},
         {"skip-existing", no_argument, 0, O_SKIP},   {"overwrite", no_argument, 0, O_OVER},
         {"shard", required_argument, 0, O_SHARD},    {"report", required_argument, 0, O_REPORT},
@@ -246,6 +253,10 @@ int cmd_batch(int argc, char **argv)
             break;
         case O_PROGRESSIVE: o.jpeg_progressive = 1; break;
         case O_OPTIMIZE: o.jpeg_optimize = 1; break;
+        case O_STRIP:
+            if (cli_parse_strip(optarg, &o.strip)) goto done;
+            break;
+        case O_AUTO_ORIENT: o.auto_orient = 1; break;
         case O_MAXPIX:
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             o.max_pixels = (uint64_t)v;
