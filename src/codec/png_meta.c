@@ -47,18 +47,17 @@ bool pp_density_jfif_to_phys(const uint8_t jfif[5], uint8_t phys[9])
     return true;
 }
 
-/* ppm in dots per inch, rounded, when that holds it exactly enough to come back (300 dpi is
-   11811 per metre, which gives 300 again); else per centimetre when that is exact. */
+/* Dots per metre as JFIF holds them: per centimetre when that is exact, else per inch, rounded
+   (300 dpi is 11811 per metre, which gives 300 again). */
 static bool phys_unit(uint32_t x, uint32_t y, uint32_t *ux, uint32_t *uy, uint8_t *unit)
 {
-    uint64_t dx = ((uint64_t)x * 254u + 5000u) / 10000u, dy = ((uint64_t)y * 254u + 5000u) / 10000u;
-    bool back = (dx * 10000u + 127u) / 254u == x && (dy * 10000u + 127u) / 254u == y;
-    if (!back && x % 100u == 0 && y % 100u == 0 && x / 100u <= 0xffffu && y / 100u <= 0xffffu) {
+    if (x % 100u == 0 && y % 100u == 0 && x / 100u <= 0xffffu && y / 100u <= 0xffffu) {
         *ux = x / 100u;
         *uy = y / 100u;
         *unit = 2;
         return true;
     }
+    uint64_t dx = ((uint64_t)x * 254u + 5000u) / 10000u, dy = ((uint64_t)y * 254u + 5000u) / 10000u;
     if (dx == 0 || dy == 0 || dx > 0xffffu || dy > 0xffffu) return false;
     *ux = (uint32_t)dx;
     *uy = (uint32_t)dy;
