@@ -272,9 +272,9 @@ PP_API uint8_t *pp_image_data(pp_image *image);
  * ------------------------------------------------------------------------------------------- */
 
 /** An image carries its metadata as named, opaque blobs of bytes. pp_load fills them from the
- *  file, pp_pipeline_run gives the output a copy of the input's, pp_save writes those its format
- *  can hold (see docs/API.md, "Metadata", for what each format keeps and converts). Names and
- *  their bytes:
+ *  file (PNG, JPEG, PSD), pp_pipeline_run gives the output a copy of the input's, pp_save
+ *  writes those its format can hold (see docs/API.md, "Metadata", for what each format keeps
+ *  and converts). Names and their bytes:
  *   - "icc": an ICC profile (PNG iCCP, JPEG APP2 ICC_PROFILE chunks);
  *   - "exif": EXIF as a TIFF stream starting "II*\0" or "MM\0*" (PNG eXIf, JPEG APP1 without
  *     its "Exif\0\0" prefix);

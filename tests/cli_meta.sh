@@ -10,7 +10,8 @@
 #   EXIF pixel dimensions of the output; without it pixels and orientation stay;
 # - geometry filters rewrite EXIF's pixel dimensions; grayscale drops the RGB profile;
 # - broken metadata (a JPEG ICC sequence missing a chunk, a PNG iCCP with a bad CRC) is dropped
-#   and the image still converts.
+#   and the image still converts;
+# - a PSD's ICC profile, EXIF, XMP and resolution land in the JPEG and PNG it becomes.
 # Needs exiftool (libimage-exiftool-perl) and ImageMagick 6 (.ci/install-deps installs both).
 # Usage: bash tests/cli_meta.sh PIXPOOL REPO_ROOT
 set -u
@@ -214,6 +215,15 @@ expect 0 "$PP" apply -f grayscale "$T/in/photo.jpg" "$T/gray.png"
   ok || bad "grayscale: the RGB profile must go, EXIF stay"
 identify-im6.q16 "$T/gray.png" >/dev/null 2>"$T/im.err" && [[ ! -s $T/im.err ]] && ok ||
   bad "grayscale output: ImageMagick warns: $(cat "$T/im.err")"
+
+# ---- PSD's image resources (written by ImageMagick and exiftool) ---------------------------
+convert-im6.q16 "$ODD" -density 300 -units PixelsPerInch -profile "$T/big.icc" "$T/in.psd"
+exiftool -q -overwrite_original -Make=PsdCam "-XMP-dc:Title=psd title" "$T/in.psd"
+for o in jpg png; do
+  expect 0 "$PP" apply "$T/in.psd" "$T/psd.$o"
+  got="$(exiftool -b -ICC_Profile "$T/psd.$o" | md5sum) $(exiftool -s3 -EXIF:Make -XMP-dc:Title "$T/psd.$o" | tr '\n' ' ')$(dpi "$T/psd.$o")"
+  [[ $got == "$ICC_MD5 PsdCam psd title 300x300" ]] && ok || bad "PSD -> .$o: '$got'"
+done
 
 # ---- broken metadata is dropped ------------------------------------------------------------
 # a JPEG whose ICC sequence lacks its second chunk

@@ -758,3 +758,74 @@ Test(meta_exiftool, library_outputs_on_every_backend)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* ---- PSD image resources ------------------------------------------------------------------ */
+
+pp_status pp_psd_read_meta(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n, pp_meta *m);
+
+/* One resource block: "8BIM", id, a Pascal name padded to even, size, data padded to even. */
+static size_t psd_block(uint8_t *o, unsigned id, const char *nm, const void *d, uint32_t n)
+{
+    size_t p = 0, nl = strlen(nm);
+    memcpy(o, "8BIM", 4);
+    o[4] = (uint8_t)(id >> 8), o[5] = (uint8_t)id;
+    p = 6;
+    o[p++] = (uint8_t)nl;
+    memcpy(o + p, nm, nl);
+    p += nl;
+    if ((1 + nl) & 1) o[p++] = 0;
+    o[p] = (uint8_t)(n >> 24), o[p + 1] = (uint8_t)(n >> 16), o[p + 2] = (uint8_t)(n >> 8), o[p + 3] = (uint8_t)n;
+    p += 4;
+    memcpy(o + p, d, n);
+    p += n;
+    if (n & 1) o[p++] = 0;
+    return p;
+}
+
+Test(meta_psd, resources_and_hostile_blocks)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    uint8_t *icc = fake_icc(333, "RGB ");
+    uint8_t exif[128];
+    size_t en = make_exif(exif, false, 5, 4, 4);
+    static const uint8_t res[16] = {0, 0x96, 0, 0, 0, 1, 0, 1, 0, 0x96, 0, 0, 0, 1, 0, 1}; /* 150 */
+    static uint8_t sec[4096];
+    size_t n = 0;
+    n += psd_block(sec + n, 0x03ED, "", res, 16);
+    n += psd_block(sec + n, 0x0400, "ab", "odd", 3);
+    n += psd_block(sec + n, 0x040F, "icc", icc, 333);
+    n += psd_block(sec + n, 0x0422, "", exif, (uint32_t)en);
+    n += psd_block(sec + n, 0x0424, "", "<x/>", 4);
+    pp_meta m = {0};
+    cr_assert_eq(pp_psd_read_meta(ctx, "t.psd", sec, n, &m), PP_OK);
+    cr_assert_eq(m.count, 4);
+    const pp_meta_item *it = pp_meta_find(&m, "icc");
+    cr_assert(it && it->size == 333 && memcmp(it->data, icc, 333) == 0);
+    it = pp_meta_find(&m, "exif");
+    cr_assert(it && it->size == en && pp_exif_orientation(it->data, it->size) == 5);
+    it = pp_meta_find(&m, "jfif:density");
+    static const uint8_t dpi150[5] = {1, 0, 150, 0, 150};
+    cr_assert(it && it->size == 5 && memcmp(it->data, dpi150, 5) == 0);
+    pp_meta_clear(&m);
+    /* every truncation of the section: no read past it (ASan), a prefix of the blocks kept */
+    for (size_t cut = 0; cut < n; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        memcpy(copy, sec, cut);
+        cr_assert_eq(pp_psd_read_meta(ctx, "t.psd", copy, cut, &m), PP_OK);
+        cr_assert_leq(m.count, 4);
+        pp_meta_clear(&m);
+        free(copy);
+    }
+    /* a block claiming 2 GB, and a name running past the end */
+    uint8_t bad[32];
+    size_t bn = psd_block(bad, 0x040F, "", "x", 1);
+    bad[8] = 0x7f;
+    cr_assert_eq(pp_psd_read_meta(ctx, "t.psd", bad, bn, &m), PP_OK);
+    cr_assert_eq(m.count, 0);
+    bn = psd_block(bad, 0x0424, "", "x", 1);
+    bad[6] = 200;
+    cr_assert_eq(pp_psd_read_meta(ctx, "t.psd", bad, bn, &m), PP_OK);
+    cr_assert_eq(m.count, 0);
+    free(icc);
+    pp_ctx_free(ctx);
+}

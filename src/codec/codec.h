@@ -103,6 +103,12 @@ pp_status pp_png_read_meta(pp_ctx *ctx, const char *name, const uint8_t *data, s
    else sRGB, pHYs (from "png:pHYs", else converted from "jfif:density"), eXIf, iTXt XMP. */
 pp_status pp_png_write_meta(pp_ctx *ctx, pp_sink *out, const pp_meta *m, const char *name);
 
+/* The metadata of a PSD's image resources section (psd_meta.c; d/n: the section's data): ICC
+   (0x040F), EXIF (0x0422), XMP (0x0424), the resolution (0x03ED) as "jfif:density". Malformed
+   blocks are dropped. Fails only for PP_ERR_NOMEM. */
+pp_status pp_psd_read_meta(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                           pp_meta *m);
+
 /* Density conversions between JFIF (5 bytes, meta.h) and pHYs (9 bytes); false when the value
    cannot be held by the other. */
 bool pp_density_jfif_to_phys(const uint8_t jfif[5], uint8_t phys[9]);
