@@ -507,7 +507,23 @@ static void psd(int w, int h, int channels, int depth, int rle)
     put16be(&b, (unsigned)channels);
     put32be(&b, (uint32_t)h), put32be(&b, (uint32_t)w);
     put16be(&b, (unsigned)depth), put16be(&b, 3); /* RGB mode */
-    put32be(&b, 0), put32be(&b, 0), put32be(&b, 0); /* mode data, resources, layers */
+    put32be(&b, 0); /* mode data */
+    if (channels == 3 && depth == 8 && !rle) { /* image resources: resolution, EXIF, XMP */
+        uint8_t exif[128];
+        size_t en = exif_seed(exif, 6, 0);
+        put32be(&b, (uint32_t)(12 + 16 + 12 + en + (en & 1) + 12 + 4));
+        puts_(&b, "8BIM"), put16be(&b, 0x03ED), put16be(&b, 0), put32be(&b, 16);
+        put32be(&b, 300u << 16), put16be(&b, 1), put16be(&b, 1);
+        put32be(&b, 300u << 16), put16be(&b, 1), put16be(&b, 1);
+        puts_(&b, "8BIM"), put16be(&b, 0x0422), put16be(&b, 0), put32be(&b, (uint32_t)en);
+        put(&b, exif, en);
+        if (en & 1) put8(&b, 0);
+        puts_(&b, "8BIM"), put16be(&b, 0x0424), put16be(&b, 0), put32be(&b, 4);
+        puts_(&b, "<x/>");
+    } else {
+        put32be(&b, 0);
+    }
+    put32be(&b, 0); /* layers */
     put16be(&b, rle ? 1 : 0);
     if (rle) { /* PackBits: per row one literal run of w bytes */
         for (int k = 0; k < channels; k++)
