@@ -311,7 +311,8 @@ PP_API int pp_image_remove_meta(pp_image *image, const char *name);
 /** Number of blobs of the image (0..32). */
 PP_API int pp_image_meta_count(const pp_image *image);
 
-/** The name of the index-th blob (0-based), NULL when out of range. Owned by the image. */
+/** The name of the index-th blob (0-based, in the order they were first set), NULL when out of
+ *  range. Owned by the image: valid until a blob is removed or the image freed. */
 PP_API const char *pp_image_meta_name(const pp_image *image, int index);
 
 /** Removes every blob of the given kinds (pp_meta_kind flags). */

@@ -28,7 +28,9 @@ static bool has_sig(const jpeg_saved_marker_ptr mk, const char *sig, size_t n)
     return mk->data_length >= n && memcmp(mk->data, sig, n) == 0;
 }
 
-/* The ICC profile of the APP2 chunks, or NULL when there is none or the sequence is broken. */
+/* Joins the APP2 ICC_PROFILE chunks into m's "icc"; nothing when there are none, when the
+   sequence is broken (a chunk missing, repeated, truncated, or of another count) or when the
+   profile's size field is not its length. Fails only for PP_ERR_NOMEM. */
 static pp_status read_icc(j_decompress_ptr ci, pp_meta *m)
 {
     const JOCTET *part[256] = {0};
