@@ -96,9 +96,10 @@ pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink
 /* Reads the metadata chunks of a PNG that libpng has decoded (data/size: the whole file) into m:
    iCCP ("icc"), eXIf ("exif"), iTXt XML:com.adobe.xmp ("xmp"), gAMA, cHRM, sRGB and pHYs
    ("png:..."). A chunk that is malformed, has a bad CRC, repeats, or inflates past the limits
-   (meta.h, and the context's memory limit) is dropped. Fails only for PP_ERR_NOMEM. */
+   (meta.h, and what the context's memory limit leaves beside the `held` bytes of the decoded
+   image) is dropped. Fails only for PP_ERR_NOMEM. */
 pp_status pp_png_read_meta(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
-                           pp_meta *m);
+                           uint64_t held, pp_meta *m);
 /* Writes m's metadata as PNG chunks (to be called after IHDR, before IDAT): cHRM, gAMA, iCCP or
    else sRGB, pHYs (from "png:pHYs", else converted from "jfif:density"), eXIf, iTXt XMP. */
 pp_status pp_png_write_meta(pp_ctx *ctx, pp_sink *out, const pp_meta *m, const char *name);

@@ -6,8 +6,9 @@
  * libpng allocates what an ancillary chunk's length claims before it reads it (a 137-byte file
  * once made it allocate 1.6 GB). Here a chunk's length is checked against the bytes that are
  * really there, its CRC is checked, and compressed data (iCCP, a compressed iTXt) is inflated
- * into a buffer that may not grow past PP_META_BLOB_MAX nor the context's memory limit:
- * anything else is dropped, and the image decodes without it.
+ * into a buffer that may not grow past PP_META_BLOB_MAX nor what the context's memory limit
+ * leaves beside the decoded image (only the first iCCP and the first XMP iTXt are inflated).
+ * Anything else is dropped, and the image decodes without it.
  */
 #include "codec.h"
 
@@ -205,9 +206,11 @@ static pp_status read_itxt(pp_meta *m, size_t cap, const uint8_t *d, size_t n)
 }
 
 pp_status pp_png_read_meta(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
-                           pp_meta *m)
+                           uint64_t held, pp_meta *m)
 {
-    size_t cap = PP_META_BLOB_MAX < ctx->max_memory ? PP_META_BLOB_MAX : (size_t)ctx->max_memory;
+    /* an inflated chunk may use what the memory limit leaves beside the image */
+    uint64_t left = ctx->max_memory > held ? ctx->max_memory - held : 0;
+    size_t cap = PP_META_BLOB_MAX < left ? PP_META_BLOB_MAX : (size_t)left;
     size_t pos = 8; /* the signature, checked by libpng */
     pp_status st = PP_OK;
     while (st == PP_OK && size - pos >= 12) {

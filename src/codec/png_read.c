@@ -172,7 +172,7 @@ pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name, job.msg);
     }
     if (out) { /* the metadata chunks (png_meta.c) */
-        pp_status st = pp_png_read_meta(ctx, name, data, size, &job.img->meta);
+        pp_status st = pp_png_read_meta(ctx, name, data, size, job.img->bytes, &job.img->meta);
         if (st) {
             pp_image_free(job.img);
             return st;
