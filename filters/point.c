@@ -298,7 +298,8 @@ static const pp_param_def p_posterize[] = {
 static const pp_filter_def defs[] = {
     {{"grayscale", "colour", "luma of RGB (Rec. 601 weights)",
       "Y = 0.299 R + 0.587 G + 0.114 B, rounded; output 1 channel (gray+alpha keeps alpha). "
-      "Gray input is copied.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0},
+      "Gray input is copied. Metadata: an RGB ICC profile is dropped (a gray image cannot carry "
+      "it); EXIF, XMP, density and PNG gAMA/cHRM/sRGB are kept.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0},
     {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged.", NULL, 0},
      PP_ALPHA_SELF, plan_invert, NULL, 0},
     {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged.",

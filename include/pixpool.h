@@ -283,6 +283,80 @@ PP_API size_t pp_image_stride(const pp_image *image);
 PP_API uint8_t *pp_image_data(pp_image *image);
 
 /* ---------------------------------------------------------------------------------------------
+ * Metadata
+ * ------------------------------------------------------------------------------------------- */
+
+/** An image carries its metadata as named, opaque blobs of bytes. pp_load fills them from the
+ *  file (PNG, JPEG, PSD), pp_pipeline_run gives the output a copy of the input's, pp_save
+ *  writes those its format can hold (see docs/API.md, "Metadata", for what each format keeps
+ *  and converts). Names and their bytes:
+ *   - "icc": an ICC profile (PNG iCCP, JPEG APP2 ICC_PROFILE chunks);
+ *   - "exif": EXIF as a TIFF stream starting "II*\0" or "MM\0*" (PNG eXIf, JPEG APP1 without
+ *     its "Exif\0\0" prefix);
+ *   - "xmp": an XMP packet (PNG iTXt XML:com.adobe.xmp, JPEG APP1 of the XMP namespace);
+ *   - "png:gAMA", "png:cHRM", "png:sRGB", "png:pHYs": the data of those PNG chunks;
+ *   - "jfif:density": 5 bytes, JFIF's density unit (0 none, 1 per inch, 2 per cm), then its X
+ *     and Y density, 16 bits each, big-endian.
+ *  Other names may be set and read back; no encoder writes them. */
+
+/** Kinds of metadata, for pp_image_strip_meta and pp_ctx_set_strip (or'ed together). */
+typedef enum pp_meta_kind {
+    PP_META_EXIF = 1,    /**< "exif" */
+    PP_META_XMP = 2,     /**< "xmp" */
+    PP_META_ICC = 4,     /**< the colour profile: "icc", "png:sRGB", "png:gAMA", "png:cHRM" */
+    PP_META_DENSITY = 8, /**< "png:pHYs", "jfif:density" */
+    PP_META_OTHER = 16,  /**< any other name */
+    PP_META_ALL = 31     /**< everything */
+} pp_meta_kind;
+
+/** Stores a copy of `size` bytes under `name` (1..31 characters of A-Z a-z 0-9 : . _ -),
+ *  replacing a blob of that name. Errors: PP_ERR_INVALID (bad name, NULL data with size > 0,
+ *  NULL image), PP_ERR_LIMIT (a blob over 32 MiB, more than 32 blobs or 64 MiB in all),
+ *  PP_ERR_NOMEM; the image is then unchanged. */
+PP_API pp_status pp_image_set_meta(pp_ctx *ctx, pp_image *image, const char *name,
+                                   const void *data, size_t size);
+
+/** The blob called `name` and its size in *size (may be NULL), or NULL when the image has none.
+ *  Owned by the image: valid until the blob is replaced or removed or the image freed. */
+PP_API const void *pp_image_meta(const pp_image *image, const char *name, size_t *size);
+
+/** Removes the blob called `name`; returns 1 when there was one, else 0. */
+PP_API int pp_image_remove_meta(pp_image *image, const char *name);
+
+/** Number of blobs of the image (0..32). */
+PP_API int pp_image_meta_count(const pp_image *image);
+
+/** The name of the index-th blob (0-based, in the order they were first set), NULL when out of
+ *  range. Owned by the image: valid until a blob is removed or the image freed. */
+PP_API const char *pp_image_meta_name(const pp_image *image, int index);
+
+/** Removes every blob of the given kinds (pp_meta_kind flags). */
+PP_API void pp_image_strip_meta(pp_image *image, unsigned kinds);
+
+/** The EXIF orientation of the image, 1..8 (1 also when it has no EXIF or no valid
+ *  Orientation): 1 upright, 2 mirrored left-right, 3 upside down, 4 mirrored top-bottom,
+ *  5 transposed, 6 to be turned 90 degrees clockwise, 7 transversed, 8 to be turned 90 degrees
+ *  counter-clockwise. */
+PP_API int pp_image_orientation(const pp_image *image);
+
+/** Applies the image's EXIF orientation to the pixels on the context's executor and returns a
+ *  new image in *out (the caller frees it) whose EXIF orientation is 1 and whose EXIF pixel
+ *  dimensions are its own; an image of orientation 1 gives a copy. `in` is not modified.
+ *  Errors as pp_pipeline_run(). */
+PP_API pp_status pp_auto_orient(pp_ctx *ctx, const pp_image *in, pp_image **out);
+
+/** What pp_save and pp_save_mem leave out of the files they write: pp_meta_kind flags (0, the
+ *  default, writes everything the format can hold; PP_META_ALL nothing). The images keep their
+ *  blobs. Errors: PP_ERR_INVALID for other bits. */
+PP_API pp_status pp_ctx_set_strip(pp_ctx *ctx, unsigned kinds);
+
+/** When on is non-zero, pp_load and pp_load_mem apply the EXIF orientation to the pixels as
+ *  they load (as pp_auto_orient does; the memory limit then counts a second image) and give an
+ *  image of orientation 1. Default off: pixels as stored, orientation kept. Errors:
+ *  PP_ERR_INVALID (NULL ctx) only. */
+PP_API pp_status pp_ctx_set_auto_orient(pp_ctx *ctx, int on);
+
+/* ---------------------------------------------------------------------------------------------
  * Loading and saving
  * ------------------------------------------------------------------------------------------- */
 

@@ -150,6 +150,7 @@ void pp_image_free(pp_image *im)
 {
     if (!im) return;
     pp_block_release(&im->block); /* drops the block's reference on its heap or arena */
+    pp_meta_clear(&im->meta);
     free(im);
 }
 

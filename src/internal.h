@@ -15,6 +15,7 @@
 #define PP_INTERNAL_H
 
 #include "pixpool.h"
+#include "meta.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,6 +111,8 @@ struct pp_ctx {
     pp_jpeg_subsample jpeg_subsample;
     int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
     pp_tiff_compression tiff_compression;
+    unsigned strip;  /* pp_meta_kind flags pp_save leaves out (pp_ctx_set_strip) */
+    int auto_orient; /* 0 or 1: pp_load applies the EXIF orientation (pp_ctx_set_auto_orient) */
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set
                                it small to cut small images into several strips) */
     size_t jpeg_strip_bytes; /* pixel bytes per JPEG strip; 0 = PP_JPEG_STRIP_BYTES (tests) */
@@ -153,6 +156,7 @@ struct pp_image {
     uint8_t *data;
     pp_block block; /* the allocation (an executor's); empty for the caller's buffer
                        (pp_image_wrap) */
+    pp_meta meta;             /* metadata blobs (meta.h), freed with the image */
 };
 
 /* Checked size of a width x height x channels image against ctx limits (dimensions, pixels,

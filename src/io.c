@@ -93,8 +93,8 @@ static pp_format detect_format(const uint8_t *d, size_t n)
 /* ---- decoding entry points --------------------------------------------------------------- */
 
 /* Decodes (out != NULL) or reads the header of (out == NULL) an image in memory. */
-static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const char *name,
-                        pp_image_info *info, pp_image **out)
+static pp_status decode_format(pp_ctx *ctx, const uint8_t *data, size_t size,
+                               const char *name, pp_image_info *info, pp_image **out)
 {
     if (size == 0) return pp_fail(ctx, PP_ERR_FORMAT, "%s: empty file", name);
     pp_format fmt = detect_format(data, size);
@@ -109,6 +109,22 @@ static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const cha
     case PP_FORMAT_TIFF: return pp_tiff_decode(ctx, name, data, size, info, out);
     default: return pp_stb_decode(ctx, name, fmt, data, size, info, out);
     }
+}
+
+/* Decodes, then fits the metadata to the decoded image (an ICC profile of another colour space
+   than the pixels', e.g. a CMYK JPEG's, is dropped) and, when the context asks for it, applies
+   the EXIF orientation. */
+static pp_status decode(pp_ctx *ctx, const uint8_t *data, size_t size, const char *name,
+                        pp_image_info *info, pp_image **out)
+{
+    pp_status st = decode_format(ctx, data, size, name, info, out);
+    if (st || !out) return st;
+    pp_meta_drop_unfit_icc(&(*out)->meta, (*out)->channels);
+    if (ctx->auto_orient && (st = pp_meta_orient(ctx, name, out))) {
+        pp_image_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* Reads a whole file into a malloc()ed buffer. */
@@ -215,9 +231,14 @@ static pp_status check_image(pp_ctx *ctx, const pp_image *img, const char *name)
     return PP_OK;
 }
 
-static pp_status encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
+static pp_status encode(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
                         const char *name)
 {
+    /* The encoders write the metadata of what they are given: the image without what the
+       context strips and without an ICC profile that does not suit its channels. */
+    pp_image view = *full;
+    pp_meta_view_for_save(&view.meta, &full->meta, ctx->strip, full->channels);
+    const pp_image *img = &view;
     if (fmt == PP_FORMAT_PNG) return pp_png_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_JPEG) return pp_jpeg_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_TIFF) return pp_tiff_encode(ctx, img, out, name);

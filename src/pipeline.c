@@ -317,6 +317,10 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     res->stride = cur.v.stride;
     res->data = cur.v.data;
     res->block = cur.blk; /* the image takes the block's reference on its heap or arena */
+    if ((st = pp_meta_pass(ctx, in, res))) { /* the input's metadata, fitted to the output */
+        pp_image_free(res);
+        return st;
+    }
     *out = res;
     return PP_OK;
 fail:

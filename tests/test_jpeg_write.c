@@ -283,3 +283,58 @@ Test(jpeg_write, memory_limit)
     pp_image_free(img);
     pp_ctx_free(ctx);
 }
+
+/* Metadata in a file of many strips: the markers (EXIF, an ICC profile of two APP2 chunks) sit
+   after the JFIF segment, the density is in it, the rest is the file without metadata, and the
+   blobs read back unchanged. */
+Test(jpeg_write, metadata_in_a_file_of_strips)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_FORK, 2);
+    pp_image *img = test_image(ctx, 301, 97, 3, 5, false);
+    ctx->jpeg_strip_bytes = 3000;
+    jset s = {85, PP_SUBSAMPLE_420};
+    void *plain;
+    size_t pn;
+    encode(ctx, img, s, &plain, &pn);
+    static const uint8_t exif[] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1,
+                                   0, 6, 0, 0, 0, 0, 0, 0};
+    size_t icc_n = 70000;
+    uint8_t *icc = calloc(1, icc_n);
+    icc[1] = (uint8_t)(icc_n >> 16), icc[2] = (uint8_t)(icc_n >> 8), icc[3] = (uint8_t)icc_n;
+    memcpy(icc + 16, "RGB ", 4);
+    memcpy(icc + 20, "XYZ ", 4);
+    memcpy(icc + 36, "acsp", 4);
+    for (size_t i = 128; i < icc_n; i++) icc[i] = (uint8_t)(i * 7);
+    static const uint8_t density[5] = {1, 0x01, 0x2c, 0x01, 0x2c}; /* 300 x 300 per inch */
+    cr_assert_eq(pp_image_set_meta(ctx, img, "exif", exif, sizeof exif), PP_OK);
+    cr_assert_eq(pp_image_set_meta(ctx, img, "icc", icc, icc_n), PP_OK);
+    cr_assert_eq(pp_image_set_meta(ctx, img, "jfif:density", density, 5), PP_OK);
+    void *buf;
+    size_t size;
+    encode(ctx, img, s, &buf, &size);
+    const uint8_t *d = buf, *q = plain;
+    /* SOI, then the JFIF segment (its density bytes at 14..18 of the file) */
+    cr_assert(d[2] == 0xFF && d[3] == 0xE0);
+    size_t app0 = 4 + ((size_t)d[4] << 8 | d[5]);
+    cr_assert_eq(memcmp(d + 13, density, 5), 0, "JFIF density");
+    /* the markers: everything up to the plain file's DQT */
+    size_t mk = 0;
+    while (d[app0 + mk] == 0xFF && (d[app0 + mk + 1] == 0xE1 || d[app0 + mk + 1] == 0xE2))
+        mk += 2 + ((size_t)d[app0 + mk + 2] << 8 | d[app0 + mk + 3]);
+    cr_assert_gt(mk, icc_n, "markers of %zu bytes", mk);
+    cr_assert_eq(size, pn + mk, "%zu bytes, %zu without metadata", size, pn);
+    cr_assert_eq(memcmp(d + app0 + mk, q + app0, pn - app0), 0, "the rest differs");
+    pp_image *back = NULL;
+    cr_assert_eq(pp_load_mem(ctx, buf, size, "m.jpg", &back), PP_OK, "%s", pp_ctx_last_error(ctx));
+    size_t n;
+    const void *got = pp_image_meta(back, "icc", &n);
+    cr_assert(got && n == icc_n && memcmp(got, icc, n) == 0, "ICC profile changed");
+    got = pp_image_meta(back, "exif", &n);
+    cr_assert(got && n == sizeof exif && memcmp(got, exif, n) == 0, "EXIF changed");
+    pp_image_free(back);
+    free(icc);
+    free(buf);
+    free(plain);
+    pp_image_free(img);
+    pp_ctx_free(ctx);
+}

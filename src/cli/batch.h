@@ -29,6 +29,8 @@ typedef struct batch_opts {
     int jpeg_subsample;       /* a pp_jpeg_subsample */
     int jpeg_progressive, jpeg_optimize;
     int tiff_compression;     /* pp_tiff_compression */
+    unsigned strip;           /* pp_meta_kind flags left out of the outputs (--strip) */
+    int auto_orient;          /* --auto-orient */
     uint64_t max_pixels;
     uint64_t max_memory;      /* per file in flight; 0: the library's default */
     int recursive;

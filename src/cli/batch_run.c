@@ -177,6 +177,8 @@ static pp_ctx *job_ctx(const batch_opts *o, int threads, pp_pipeline **pl, char 
     pp_ctx_set_jpeg_progressive(ctx, o->jpeg_progressive);
     pp_ctx_set_jpeg_optimize(ctx, o->jpeg_optimize);
     pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)o->tiff_compression);
+    pp_ctx_set_strip(ctx, o->strip);
+    pp_ctx_set_auto_orient(ctx, o->auto_orient);
     pp_ctx_set_max_pixels(ctx, o->max_pixels);
     if (o->max_memory) pp_ctx_set_max_memory(ctx, o->max_memory);
     for (int i = 0; i < o->nspecs; i++)

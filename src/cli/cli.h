@@ -27,6 +27,10 @@ int cli_parse_tiff_compression(const char *s, int *out);
    "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
    failure. */
 int cli_parse_size(const char *opt, const char *s, uint64_t *out);
+/* Parses a --strip value (cli_meta.c): NULL (a bare --strip) is everything, else a comma-
+   separated list of exif, xmp, icc, density, other, all, into pp_meta_kind flags; prints a
+   usage error and returns -1 on failure. */
+int cli_parse_strip(const char *s, unsigned *out);
 /* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
 int cli_exit_code(pp_status st);
 /* Writes s as a JSON string (with quotes) to f: the bench and batch reports' one writer.

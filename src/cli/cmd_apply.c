@@ -31,6 +31,12 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "      --jpeg-optimize  optimised JPEG Huffman tables (default off)\n"
             "      --tiff-compression none|lzw|deflate|packbits\n"
             "                       TIFF compression (default none)\n"
+            "      --strip[=KINDS]  leave metadata out of OUTPUT: all of it, or the kinds listed\n"
+            "                       (exif, xmp, icc, density, other), e.g. --strip=exif,xmp\n"
+            "                       keeps the colour profile (default: keep what OUTPUT's\n"
+            "                       format can hold)\n"
+            "      --auto-orient    turn the pixels as INPUT's EXIF orientation says and write\n"
+            "                       orientation 1 (default: pixels as stored, orientation kept)\n"
             "      --max-pixels N   refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of the load and of the run\n"
             "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
@@ -48,6 +54,7 @@ int cmd_apply(int argc, char **argv)
         {"max-pixels", required_argument, 0, 4}, {"max-memory", required_argument, 0, 5},
         {"jpeg-subsample", required_argument, 0, 6}, {"jpeg-progressive", no_argument, 0, 7},
         {"jpeg-optimize", no_argument, 0, 8}, {"tiff-compression", required_argument, 0, 9},
+        {"strip", optional_argument, 0, 10}, {"auto-orient", no_argument, 0, 11},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
@@ -120,6 +127,13 @@ int cmd_apply(int argc, char **argv)
             pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)mode);
             break;
         }
+        case 10: {
+            unsigned kinds;
+            if (cli_parse_strip(optarg, &kinds)) goto done;
+            pp_ctx_set_strip(ctx, kinds);
+            break;
+        }
+        case 11: pp_ctx_set_auto_orient(ctx, 1); break;
         case 'h':
             apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;

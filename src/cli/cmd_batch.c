@@ -46,6 +46,12 @@ static void batch_usage(FILE *f)
             "      --jpeg-optimize    optimised JPEG Huffman tables (default off)\n"
             "      --tiff-compression none|lzw|deflate|packbits\n"
             "                         TIFF compression (default none)\n"
+            "      --strip[=KINDS]    leave metadata out of the outputs: all of it, or the kinds\n"
+            "                         listed (exif, xmp, icc, density, other), e.g.\n"
+            "                         --strip=exif,xmp keeps the colour profile (default: keep\n"
+            "                         what the output format can hold)\n"
+            "      --auto-orient      turn the pixels as each input's EXIF orientation says\n"
+            "                         and write orientation 1 (default: as stored)\n"
             "      --max-pixels N     refuse larger images (default 1073741824)\n"
             "      --max-memory SIZE  most memory the pixel buffers of one file may hold,\n"
             "                         per file in flight, e.g. 512M or 4G (default: half the\n"
@@ -164,7 +170,7 @@ int cmd_batch(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_PNG, O_QUALITY, O_MAXPIX, O_FILES, O_SKIP, O_OVER, O_SHARD,
            O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM, O_SUBSAMPLE, O_PROGRESSIVE,
-           O_OPTIMIZE, O_TIFFCOMP };
+           O_OPTIMIZE, O_TIFFCOMP, O_STRIP, O_AUTO_ORIENT };
     static const struct option opts[] = {
         {"filter", required_argument, 0, 'f'},       {"recursive", no_argument, 0, 'r'},
         {"format", required_argument, 0, O_FORMAT},  {"backend", required_argument, 0, 'b'},
@@ -176,6 +182,7 @@ int cmd_batch(int argc, char **argv)
         {"jpeg-progressive", no_argument, 0, O_PROGRESSIVE},
         {"jpeg-optimize", no_argument, 0, O_OPTIMIZE},
         {"tiff-compression", required_argument, 0, O_TIFFCOMP},
+        {"strip", optional_argument, 0, O_STRIP}, {"auto-orient", no_argument, 0, O_AUTO_ORIENT},
         {"files-from", required_argument, 0, O_FILES}, {"null", no_argument, 0, '0'},
         {"skip-existing", no_argument, 0, O_SKIP},   {"overwrite", no_argument, 0, O_OVER},
         {"shard", required_argument, 0, O_SHARD},    {"report", required_argument, 0, O_REPORT},
@@ -256,6 +263,10 @@ int cmd_batch(int argc, char **argv)
         case O_TIFFCOMP:
             if (cli_parse_tiff_compression(optarg, &o.tiff_compression)) goto done;
             break;
+        case O_STRIP:
+            if (cli_parse_strip(optarg, &o.strip)) goto done;
+            break;
+        case O_AUTO_ORIENT: o.auto_orient = 1; break;
         case O_MAXPIX:
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             o.max_pixels = (uint64_t)v;

@@ -124,4 +124,28 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
                         const char *name);
 
+/* ---- metadata (png_meta.c; JPEG's are in jpeg_meta.h) ------------------------------------- */
+
+/* Reads the metadata chunks of a PNG that libpng has decoded (data/size: the whole file) into m:
+   iCCP ("icc"), eXIf ("exif"), iTXt XML:com.adobe.xmp ("xmp"), gAMA, cHRM, sRGB and pHYs
+   ("png:..."). A chunk that is malformed, has a bad CRC, repeats, or inflates past the limits
+   (meta.h, and what the context's memory limit leaves beside the `held` bytes of the decoded
+   image) is dropped. Fails only for PP_ERR_NOMEM. */
+pp_status pp_png_read_meta(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
+                           uint64_t held, pp_meta *m);
+/* Writes m's metadata as PNG chunks (to be called after IHDR, before IDAT): cHRM, gAMA, iCCP or
+   else sRGB, pHYs (from "png:pHYs", else converted from "jfif:density"), eXIf, iTXt XMP. */
+pp_status pp_png_write_meta(pp_ctx *ctx, pp_sink *out, const pp_meta *m, const char *name);
+
+/* The metadata of a PSD's image resources section (psd_meta.c; d/n: the section's data): ICC
+   (0x040F), EXIF (0x0422), XMP (0x0424), the resolution (0x03ED) as "jfif:density". Malformed
+   blocks are dropped. Fails only for PP_ERR_NOMEM. */
+pp_status pp_psd_read_meta(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
+                           pp_meta *m);
+
+/* Density conversions between JFIF (5 bytes, meta.h) and pHYs (9 bytes); false when the value
+   cannot be held by the other. */
+bool pp_density_jfif_to_phys(const uint8_t jfif[5], uint8_t phys[9]);
+bool pp_density_phys_to_jfif(const uint8_t phys[9], uint8_t jfif[5]);
+
 #endif /* PP_CODEC_H */

@@ -18,6 +18,7 @@
  * the job struct.
  */
 #include "jpeg_err.h"
+#include "jpeg_meta.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ typedef struct jpeg_rjob {
     pp_image_info header;
     pp_image *img;
     uint8_t *cmyk;     /* one decoded CMYK row */
+    pp_meta meta;      /* the markers' metadata (jpeg_meta.c), moved to img on success */
 } jpeg_rjob;
 
 /* Called by libjpeg as it goes (once per row of MCUs, and each scan): stops a file of too many
@@ -120,7 +122,12 @@ static int read_body(jpeg_rjob *job)
     ci->progress = &job->progress;
     job->progress.progress_monitor = on_progress;
     jpeg_mem_src(ci, job->data, (unsigned long)job->size);
+    pp_jpeg_meta_save_markers(ci);
     jpeg_read_header(ci, TRUE);
+    if (job->decode && (job->status = pp_jpeg_read_meta(ci, &job->meta))) {
+        pp_fail(job->ctx, job->status, "%s: out of memory reading the metadata", job->name);
+        return 0;
+    }
 
     int channels;
     bool cmyk = false;
@@ -232,8 +239,13 @@ pp_status pp_jpeg_decode(pp_ctx *ctx, const char *name, const uint8_t *data, siz
                                   : pp_fail(ctx, job->trap.status, "%s: %s", name, job->trap.msg);
     } else {
         if (info) *info = job->header;
+        if (out) {
+            job->img->meta = job->meta;
+            job->meta.count = 0;
+        }
         if (out) *out = job->img;
     }
+    pp_meta_clear(&job->meta);
     free(job);
     return st;
 }

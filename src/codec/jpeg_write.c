@@ -33,6 +33,7 @@
  * the job struct.
  */
 #include "jpeg_err.h"
+#include "jpeg_meta.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ typedef struct jw_params {
     int strip_rows, nstrips;
     unsigned restart;            /* restart interval in MCUs: one strip's; 0 with one strip */
     size_t slot_bytes;
+    int density;                 /* 1: the JFIF density below (from the metadata), 0: default */
+    int density_unit, x_density, y_density;
 } jw_params;
 
 _Static_assert(sizeof(jw_params) <= PP_PARAM_BYTES, "jw_params must fit a stage");
@@ -75,6 +78,7 @@ typedef struct jw_job {
     const pp_view *src;
     int y0, y1;     /* the rows encoded */
     uint8_t *gray;  /* a gray+alpha row without its alpha (width bytes) */
+    const pp_meta *meta; /* markers written after the file header (calling thread only) */
     pp_sink *sink;  /* streaming: buf is the chunk */
     uint8_t *buf;
     size_t cap, len;
@@ -152,10 +156,16 @@ static void write_body(jw_job *job)
         ci->comp_info[0].v_samp_factor = p->luma_v;
         for (int i = 1; i < 3; i++) ci->comp_info[i].h_samp_factor = ci->comp_info[i].v_samp_factor = 1;
     }
+    if (p->density) {
+        ci->density_unit = (UINT8)p->density_unit;
+        ci->X_density = (UINT16)p->x_density;
+        ci->Y_density = (UINT16)p->y_density;
+    }
     ci->restart_interval = p->restart;
     ci->optimize_coding = p->optimize ? TRUE : FALSE;
     if (p->progressive) jpeg_simple_progression(ci); /* libjpeg optimises its tables */
     jpeg_start_compress(ci, TRUE);
+    if (job->meta) pp_jpeg_write_meta(ci, job->meta); /* APP1 EXIF, XMP, APP2 ICC */
     JSAMPROW rows[ROWS_PER_CALL];
     while (ci->next_scanline < ci->image_height) {
         int y = job->y0 + (int)ci->next_scanline;
@@ -231,29 +241,35 @@ static void jpeg_strip_kernel(const pp_stage *st, int s0, int s1, int band, void
 /* ---- the file ------------------------------------------------------------------------------ */
 
 /* Where a strip's entropy-coded data starts (just after its SOS segment), 0 when the bytes are
-   not the headers libjpeg writes. *sof: the offset of the SOF0 marker. */
-static size_t scan_start(const uint8_t *d, size_t n, size_t *sof)
+   not the headers libjpeg writes. *sof: the offset of the SOF0 marker; *app0_end: where the
+   JFIF APP0 segment that follows SOI ends (2 without one): the metadata markers go there. */
+static size_t scan_start(const uint8_t *d, size_t n, size_t *sof, size_t *app0_end)
 {
     if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return 0;
     size_t pos = 2;
     *sof = 0;
+    *app0_end = 2;
     while (pos + 4 <= n && d[pos] == 0xFF) {
         unsigned m = d[pos + 1];
         size_t end = pos + 2 + ((size_t)d[pos + 2] << 8 | d[pos + 3]);
         if (end > n) return 0;
         if (m == 0xC0) *sof = pos;
+        if (m == 0xE0 && pos == 2) *app0_end = end;
         if (m == 0xDA) return *sof && *sof + 9 <= n ? end : 0;
         pos = end;
     }
     return 0;
 }
 
+/* The file: strip 0's headers (with the whole height in SOF, and the metadata markers mk after
+   its JFIF segment), every strip's entropy-coded data with RSTn markers between, EOI. */
 static pp_status assemble(pp_ctx *ctx, const jw_params *p, const uint8_t *const *data,
-                          const size_t *len, pp_sink *out, const char *name)
+                          const size_t *len, const uint8_t *mk, size_t mkn, pp_sink *out,
+                          const char *name)
 {
-    size_t start[2] = {0, 0}, sof = 0;
+    size_t start[3] = {0, 0, 0}, sof = 0, app0 = 0;
     for (int s = 0; s < p->nstrips; s++) {
-        size_t b = scan_start(data[s], len[s], &sof);
+        size_t b = scan_start(data[s], len[s], &sof, &app0);
         size_t n = len[s];
         if (!b || n < b + 2 || data[s][n - 2] != 0xFF || data[s][n - 1] != 0xD9)
             return pp_fail(ctx, PP_ERR_ENCODE, "%s: unexpected JPEG stream from libjpeg (strip "
@@ -261,21 +277,57 @@ static pp_status assemble(pp_ctx *ctx, const jw_params *p, const uint8_t *const 
         if (s == 0) {
             start[0] = b;
             start[1] = sof;
+            start[2] = app0;
         }
     }
     const uint8_t *h = data[0];
     sof = start[1];
+    app0 = start[2];
+    if (app0 > sof) return pp_fail(ctx, PP_ERR_ENCODE, "%s: unexpected JPEG headers", name);
     uint8_t height[2] = {(uint8_t)(p->height >> 8), (uint8_t)p->height};
-    pp_sink_write(out, h, sof + 5); /* FF C0, length, precision */
+    pp_sink_write(out, h, app0); /* SOI, JFIF */
+    if (mkn) pp_sink_write(out, mk, mkn);
+    pp_sink_write(out, h + app0, sof + 5 - app0); /* ... FF C0, length, precision */
     pp_sink_write(out, height, 2);
     pp_sink_write(out, h + sof + 7, start[0] - (sof + 7));
     for (int s = 0; s < p->nstrips; s++) {
-        size_t b = s == 0 ? start[0] : scan_start(data[s], len[s], &sof);
+        size_t b = s == 0 ? start[0] : scan_start(data[s], len[s], &sof, &app0);
         pp_sink_write(out, data[s] + b, len[s] - 2 - b);
         uint8_t marker[2] = {0xFF, s + 1 < p->nstrips ? (uint8_t)(0xD0 + s % 8) : 0xD9};
         pp_sink_write(out, marker, 2);
     }
     return out->err ? pp_sink_fail(ctx, out, name) : PP_OK;
+}
+
+/* The metadata markers of m as bytes (*out malloc()ed, NULL when there are none): written by
+   jpeg_meta.c through a compressor whose file header is SOI alone, then abandoned. 1 on
+   success, 0 on a failure (job->trap says which). */
+static int meta_markers(jw_job *job, const pp_meta *m, uint8_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (setjmp(job->trap.jmp)) return 0;
+    j_compress_ptr ci = &job->cinfo;
+    jpeg_create_compress(ci);
+    job->dest.init_destination = dest_init;
+    job->dest.empty_output_buffer = dest_flush;
+    job->dest.term_destination = dest_term;
+    ci->dest = &job->dest;
+    ci->image_width = ci->image_height = 1;
+    ci->input_components = 1;
+    ci->in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(ci);
+    ci->write_JFIF_header = FALSE;
+    jpeg_start_compress(ci, TRUE); /* writes SOI only */
+    pp_jpeg_write_meta(ci, m);
+    size_t len = job->cap - ci->dest->free_in_buffer;
+    if (len > 2) { /* the markers follow SOI */
+        *n = len - 2;
+        memmove(job->buf, job->buf + 2, *n);
+        *out = job->buf;
+        job->buf = NULL;
+    }
+    return 1;
 }
 
 /* A failed strip's message, or a whole encode's. */
@@ -302,6 +354,18 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     if (p.channels >= 3) luma_sampling(ctx->jpeg_subsample, p.quality, &p.luma_h, &p.luma_v);
     p.progressive = ctx->jpeg_progressive;
     p.optimize = ctx->jpeg_optimize;
+    { /* the JFIF density of the metadata (jpeg_meta.c sets it on a compressor's fields) */
+        struct jpeg_compress_struct dc;
+        memset(&dc, 0, sizeof dc);
+        dc.density_unit = 0xFF; /* unset */
+        pp_jpeg_meta_density(&dc, &img->meta);
+        if (dc.density_unit != 0xFF) {
+            p.density = 1;
+            p.density_unit = dc.density_unit;
+            p.x_density = dc.X_density;
+            p.y_density = dc.Y_density;
+        }
+    }
 
     /* the strips: whole rows of MCUs, at most 65535 MCUs (the restart interval's field) */
     const int comps = p.channels <= 2 ? 1 : 3;
@@ -328,6 +392,7 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
             job->sink = out;
             job->buf = chunk;
             job->cap = OUT_CHUNK;
+            job->meta = &img->meta;
             int ok = encode_rows(job, &p, &whole, 0, p.height, gray);
             if (out->err) /* a failed sink stopped the encoder (dest_flush) or failed at its end */
                 st = pp_sink_fail(ctx, out, name);
@@ -387,7 +452,29 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
         data[s] = job.buf;
         len[s] = job.len;
     }
-    st = assemble(ctx, &p, data, len, out, name);
+    {
+        jw_job mj;
+        memset(&mj, 0, sizeof mj);
+        mj.grow = true;
+        mj.cap = (size_t)1 << 16;
+        pp_jpeg_init_errors(&mj.err);
+        mj.cinfo.err = &mj.err;
+        mj.cinfo.client_data = &mj.trap;
+        uint8_t *mk = NULL;
+        size_t mkn = 0;
+        int ok = 0;
+        if ((mj.buf = malloc(mj.cap))) {
+            ok = meta_markers(&mj, &img->meta, &mk, &mkn);
+        } else {
+            mj.trap.status = PP_ERR_NOMEM;
+            snprintf(mj.trap.msg, sizeof mj.trap.msg, "out of memory");
+        }
+        jpeg_destroy_compress(&mj.cinfo); /* safe when never created */
+        free(mj.buf);
+        if (ok) st = assemble(ctx, &p, data, len, mk, mkn, out, name);
+        else st = pp_fail(ctx, mj.trap.status, "%s: %s", name, mj.trap.msg);
+        free(mk);
+    }
 done:
     if (again)
         for (int s = 0; s < p.nstrips; s++) free(again[s]);

@@ -2,6 +2,7 @@
  * png_read.c - PNG decoding through libpng.
  *
  * Every colour type and bit depth becomes 1-4 channels of 8 bits. (Encoding: png_write.c.)
+ * libpng skips every ancillary chunk; the metadata chunks are read by png_meta.c.
  */
 #define _GNU_SOURCE
 #include "codec.h"
@@ -169,6 +170,13 @@ pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
         if (strcasestr(job.msg, "out of memory"))
             return pp_fail(ctx, PP_ERR_NOMEM, "%s: %s", name, job.msg);
         return pp_fail(ctx, PP_ERR_DECODE, "%s: %s", name, job.msg);
+    }
+    if (out) { /* the metadata chunks (png_meta.c) */
+        pp_status st = pp_png_read_meta(ctx, name, data, size, job.img->block.bytes, &job.img->meta);
+        if (st) {
+            pp_image_free(job.img);
+            return st;
+        }
     }
     if (info) *info = job.header;
     if (out) *out = job.img;

@@ -10,7 +10,8 @@
  * again itself, so strips need nothing from each other), deflates the strip and ends it with a
  * sync flush (the last strip with the stream's end), byte-aligned. The strips therefore
  * concatenate into one ordinary zlib stream, the method of pigz (and of mtpng for PNG). The
- * calling thread writes the signature, IHDR, the strips as IDAT chunks (the zlib header before
+ * calling thread writes the signature, IHDR, the image's metadata chunks (png_meta.c), the
+ * strips as IDAT chunks (the zlib header before
  * the first, the adler32 of all filtered data, combined from the strips' own, after the last)
  * and IEND. Decoders see a normal PNG; they never need to know about strips.
  *
@@ -413,6 +414,7 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     ihdr[9] = ctypes[p.channels];
     ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
     write_chunk(out, "IHDR", ihdr, 13, NULL, 0, NULL, 0);
+    if ((st = pp_png_write_meta(ctx, out, &img->meta, name))) goto done; /* png_meta.c */
     uint8_t zh[2], za[4];
     zlib_header(p.level, zh);
     put32(za, (uint32_t)adler);

@@ -24,6 +24,7 @@
 typedef struct psd_header {
     int width, height, channels, depth, rle;
     size_t data; /* offset of the image data (RLE: of the row byte counts) */
+    size_t res, res_len; /* the image resources section (metadata: psd_meta.c) */
 } psd_header;
 
 static uint32_t be32(const uint8_t *p)
@@ -63,6 +64,7 @@ static pp_status psd_read_header(pp_ctx *ctx, const char *name, const uint8_t *d
         uint32_t len = be32(d + pos);
         pos += 4;
         if (len > n - pos) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
+        if (i == 1) h->res = pos, h->res_len = len;
         pos += len;
     }
     if (n - pos < 2) return pp_fail(ctx, PP_ERR_DECODE, "%s: truncated PSD", name);
@@ -184,6 +186,10 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
         }
     }
     free(raw);
+    if ((st = pp_psd_read_meta(ctx, name, d + h.res, h.res_len, &img->meta))) {
+        pp_image_free(img);
+        return st;
+    }
     if (info) *info = hdr;
     *out = img;
     return PP_OK;

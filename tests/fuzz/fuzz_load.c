@@ -6,14 +6,18 @@
  * the same bytes from a file (a memfd reached through /proc/self/fd), must agree with it: same
  * size and channels when the image decodes, "not a format" exactly when the load says so.
  * A small decoded image is also encoded in every writable format, and its PNG must decode to
- * the same pixels. Limits are small (2^20 pixels, 256 MiB) so that headers claiming huge images
- * are refused cheaply, as they must be, before any allocation.
+ * the same pixels and give back its metadata blobs byte for byte (JPEG those it can hold); the
+ * metadata must be well formed and pp_auto_orient must give orientation 1 at the right size.
+ * Limits are small (2^20 pixels, 256 MiB) so that headers claiming huge images are refused
+ * cheaply, as they must be, before any allocation.
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
 #include "pixpool.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,67 @@ static void check_error(pp_status st, pp_image *img)
                      (int)st, msg);
 }
 
+/* The image's metadata is well formed, and auto-orient gives orientation 1 at the right size. */
+static void check_meta(pp_image *img)
+{
+    int n = pp_image_meta_count(img);
+    if (n < 0 || n > 32) pp_fuzz_fail("load", "%d metadata blobs", n);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = pp_image_meta_name(img, i);
+        size_t size;
+        const uint8_t *p = name ? pp_image_meta(img, name, &size) : NULL;
+        if (!p || size > ((size_t)32 << 20)) pp_fuzz_fail("load", "metadata blob %d malformed", i);
+        unsigned sum = 0;
+        for (size_t k = 0; k < size; k++) sum += p[k]; /* all of it readable */
+        volatile unsigned sink = sum;
+        (void)sink;
+        total += size;
+    }
+    if (total > ((size_t)64 << 20)) pp_fuzz_fail("load", "%zu bytes of metadata", total);
+    int o = pp_image_orientation(img);
+    if (o < 1 || o > 8) pp_fuzz_fail("load", "orientation %d", o);
+    if ((uint64_t)pp_image_width(img) * pp_image_height(img) > ROUND_TRIP_PIXELS) return;
+    pp_image *up = NULL;
+    pp_status st = pp_auto_orient(ctx, img, &up);
+    if (st) pp_fuzz_fail("load", "pp_auto_orient failed: %s", pp_ctx_last_error(ctx));
+    int w = o >= 5 ? pp_image_height(img) : pp_image_width(img);
+    int h = o >= 5 ? pp_image_width(img) : pp_image_height(img);
+    if (pp_image_orientation(up) != 1 || pp_image_width(up) != w || pp_image_height(up) != h)
+        pp_fuzz_fail("load", "auto-orient of orientation %d gave %dx%d, orientation %d", o,
+                     pp_image_width(up), pp_image_height(up), pp_image_orientation(up));
+    pp_image_free(up);
+}
+
+/* Whether a's blob `name`, when it has one of at most `max` bytes, came back in b the same. */
+static bool kept(const pp_image *a, const pp_image *b, const char *name, size_t max)
+{
+    size_t an, bn;
+    const void *ap = pp_image_meta(a, name, &an), *bp = pp_image_meta(b, name, &bn);
+    if (!ap || an == 0 || an > max) return true;
+    return bp && an == bn && memcmp(ap, bp, an) == 0;
+}
+
+/* The blobs a format writes come back from it byte for byte. */
+static void check_meta_round_trip(const pp_image *img, const pp_image *back, pp_format fmt)
+{
+    const char *lost = NULL;
+    if (fmt == PP_FORMAT_PNG) {
+        static const char *const names[] = {"icc", "exif", "xmp", "png:gAMA", "png:cHRM",
+                                            "png:pHYs"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (!kept(img, back, names[i], SIZE_MAX)) lost = names[i];
+        if (!pp_image_meta(img, "icc", NULL) && !kept(img, back, "png:sRGB", SIZE_MAX))
+            lost = "png:sRGB"; /* (an iCCP takes its place) */
+    } else if (fmt == PP_FORMAT_JPEG) {
+        if (!kept(img, back, "icc", (size_t)255 * 65519)) lost = "icc";
+        if (!kept(img, back, "exif", 65527)) lost = "exif";
+        if (!kept(img, back, "xmp", 65504)) lost = "xmp";
+    }
+    if (lost) pp_fuzz_fail("load", "%s round trip changed the metadata blob '%s'",
+                           pp_format_name(fmt), lost);
+}
+
 /* Encodes the image in each writable format and decodes the result; PNG must round-trip. */
 static void round_trip(pp_image *img)
 {
@@ -89,6 +154,7 @@ static void round_trip(pp_image *img)
         if (fmts[i] == PP_FORMAT_PNG &&
             (pp_image_channels(back) != pp_image_channels(img) || checksum(back) != checksum(img)))
             pp_fuzz_fail("load", "PNG round trip changed the pixels");
+        check_meta_round_trip(img, back, fmts[i]);
         pp_image_free(back);
     }
 }
@@ -134,6 +200,7 @@ int pp_fuzz_load(const uint8_t *data, size_t size)
     if ((st == PP_ERR_FORMAT) != (ist == PP_ERR_FORMAT))
         pp_fuzz_fail("load", "pp_load_mem says %d, pp_info says %d", (int)st, (int)ist);
 
+    if (st == PP_OK) check_meta(img);
     if (st == PP_OK && (uint64_t)w * (uint64_t)h <= ROUND_TRIP_PIXELS) round_trip(img);
     pp_image_free(img);
     return 0;

@@ -16,7 +16,9 @@
  * compression) and from libtiff directly (1-bit and MinIsWhite grey, palettes, 16-bit planar
  * tiles, associated alpha, CMYK, big-endian, BigTIFF, another orientation, two pages); paletted and RLE8 BMP, uncompressed and colour-mapped TGA, GIF (87a and
  * 89a: transparency, interlace, local palette), PSD (raw and RLE, 8 and 16 bits), HDR (flat and
- * run-length) and PNM (P1-P6, several maxvals) are written here byte by byte.
+ * run-length) and PNM (P1-P6, several maxvals) are written here byte by byte. Metadata seeds
+ * (meta-*): JPEG and PNG with EXIF of every orientation (one with an IFD loop), XMP, pHYs, an
+ * ICC profile (in one JPEG two APP2 chunks), PNG gAMA/cHRM/sRGB.
  */
 #include "pixpool.h"
 
@@ -258,6 +260,88 @@ static void tiffs(void)
                                                 .orientation = ORIENTATION_BOTLEFT, .pages = 2});
 }
 
+/* ---- metadata: ICC (two JPEG APP2 chunks in one seed), EXIF, XMP, PNG colour chunks -------- */
+
+/* A TIFF stream with Orientation o, ImageWidth, and an Exif IFD (PixelX/YDimension); with
+   `loop`, the Exif IFD and the next-IFD pointer lead back to IFD0. Returns its size. */
+static size_t exif_seed(uint8_t *d, int o, int loop)
+{
+    bytes b = {0};
+    puts_(&b, "MM");
+    put16be(&b, 42);
+    put32be(&b, 8);
+    put16be(&b, 3); /* IFD0 at 8 */
+    put16be(&b, 0x0100), put16be(&b, 3), put32be(&b, 1), put16be(&b, 8), put16be(&b, 0);
+    put16be(&b, 0x0112), put16be(&b, 3), put32be(&b, 1), put16be(&b, (unsigned)o), put16be(&b, 0);
+    put16be(&b, 0x8769), put16be(&b, 4), put32be(&b, 1), put32be(&b, loop ? 8 : 50);
+    put32be(&b, loop ? 8 : 0); /* next IFD; 50 follows */
+    put16be(&b, 2);
+    put16be(&b, 0xA002), put16be(&b, 3), put32be(&b, 1), put16be(&b, 8), put16be(&b, 0);
+    put16be(&b, 0xA003), put16be(&b, 4), put32be(&b, 1), put32be(&b, 8);
+    put32be(&b, 0);
+    memcpy(d, b.p, b.n);
+    size_t n = b.n;
+    free(b.p);
+    return n;
+}
+
+static void meta_seeds(void)
+{
+    pp_ctx *ctx = pp_ctx_new();
+    if (!ctx) die("pp_ctx_new");
+    pp_ctx_set_backend(ctx, PP_BACKEND_SERIAL);
+    size_t icc_n = 65600; /* just over one APP2 chunk */
+    uint8_t *icc = calloc(1, icc_n);
+    if (!icc) die("calloc");
+    icc[1] = (uint8_t)(icc_n >> 16), icc[2] = (uint8_t)(icc_n >> 8), icc[3] = (uint8_t)icc_n;
+    memcpy(icc + 16, "RGB ", 4);
+    memcpy(icc + 20, "XYZ ", 4);
+    memcpy(icc + 36, "acsp", 4);
+    static const uint8_t gama[4] = {0, 0, 0xb1, 0x8f}, srgb[1] = {0};
+    static const uint8_t phys[9] = {0, 0, 0x2e, 0x23, 0, 0, 0x2e, 0x23, 1};
+    static const uint8_t chrm[32] = {0, 0, 0x7a, 0x25, 0, 0, 0x80, 0x83, 0, 0, 0xf9, 0xff, 0, 0,
+                                     0x80, 0xe9, 0, 0, 0x75, 0x30, 0, 0, 0xea, 0x60, 0, 0, 0x3a,
+                                     0x98, 0, 0, 0x17, 0x70};
+    static const char xmp[] = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>";
+    uint8_t exif[128];
+    for (int o = 1; o <= 9; o++) { /* orientations 1-8, and 8 with an IFD loop */
+        pp_image *img = NULL;
+        if (pp_image_new(ctx, 8, 6, 3, &img)) die("pp_image_new");
+        for (int i = 0; i < 8 * 6 * 3; i++) pp_image_data(img)[i] = (uint8_t)pattern(i % 24, i / 24, 0);
+        size_t en = exif_seed(exif, o == 9 ? 8 : o, o == 9);
+        pp_image_set_meta(ctx, img, "exif", exif, en);
+        pp_image_set_meta(ctx, img, "xmp", xmp, sizeof xmp - 1);
+        pp_image_set_meta(ctx, img, "png:pHYs", phys, 9);
+        if (o == 1 || o == 9) pp_image_set_meta(ctx, img, "icc", icc, o == 1 ? icc_n : 200);
+        if (o == 2) {
+            pp_image_set_meta(ctx, img, "png:gAMA", gama, 4);
+            pp_image_set_meta(ctx, img, "png:cHRM", chrm, 32);
+            pp_image_set_meta(ctx, img, "png:sRGB", srgb, 1);
+        }
+        if (o == 9) { /* a 200-byte profile: its size field must say so */
+            uint8_t small[200];
+            memcpy(small, icc, 200);
+            small[1] = small[2] = 0, small[3] = 200;
+            pp_image_set_meta(ctx, img, "icc", small, 200);
+        }
+        for (int f = 0; f < 2; f++) {
+            if (f == 1 && o == 1) continue; /* the 64 KiB profile only in a JPEG (two chunks) */
+            pp_format fmt = f == 0 ? PP_FORMAT_JPEG : PP_FORMAT_PNG;
+            void *buf;
+            size_t size;
+            if (pp_save_mem(ctx, img, fmt, &buf, &size)) die(pp_ctx_last_error(ctx));
+            char name[64];
+            snprintf(name, sizeof name, "meta-%s-%d.%s", o == 9 ? "loop" : "orient", o,
+                     pp_format_name(fmt));
+            write_file("load", name, buf, size);
+            free(buf);
+        }
+        pp_image_free(img);
+    }
+    free(icc);
+    pp_ctx_free(ctx);
+}
+
 /* ---- JPEG through libjpeg: what pixpool's encoder does not write -------------------------- */
 
 enum { J_YCCK = 1, J_NO_ADOBE = 2, J_RESTART = 4, J_ARITH = 8, J_SEPARATE = 16, J_411 = 32 };
@@ -464,7 +548,23 @@ static void psd(int w, int h, int channels, int depth, int rle)
     put16be(&b, (unsigned)channels);
     put32be(&b, (uint32_t)h), put32be(&b, (uint32_t)w);
     put16be(&b, (unsigned)depth), put16be(&b, 3); /* RGB mode */
-    put32be(&b, 0), put32be(&b, 0), put32be(&b, 0); /* mode data, resources, layers */
+    put32be(&b, 0); /* mode data */
+    if (channels == 3 && depth == 8 && !rle) { /* image resources: resolution, EXIF, XMP */
+        uint8_t exif[128];
+        size_t en = exif_seed(exif, 6, 0);
+        put32be(&b, (uint32_t)(12 + 16 + 12 + en + (en & 1) + 12 + 4));
+        puts_(&b, "8BIM"), put16be(&b, 0x03ED), put16be(&b, 0), put32be(&b, 16);
+        put32be(&b, 300u << 16), put16be(&b, 1), put16be(&b, 1);
+        put32be(&b, 300u << 16), put16be(&b, 1), put16be(&b, 1);
+        puts_(&b, "8BIM"), put16be(&b, 0x0422), put16be(&b, 0), put32be(&b, (uint32_t)en);
+        put(&b, exif, en);
+        if (en & 1) put8(&b, 0);
+        puts_(&b, "8BIM"), put16be(&b, 0x0424), put16be(&b, 0), put32be(&b, 4);
+        puts_(&b, "<x/>");
+    } else {
+        put32be(&b, 0);
+    }
+    put32be(&b, 0); /* layers */
     put16be(&b, rle ? 1 : 0);
     if (rle) { /* PackBits: per row one literal run of w bytes */
         for (int k = 0; k < channels; k++)
@@ -683,6 +783,7 @@ int main(int argc, char **argv)
     }
     pngs();
     encoded();
+    meta_seeds();
     jpegs();
     tiffs();
     bmp_paletted(7, 3, 1, 0);
