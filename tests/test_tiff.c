@@ -432,3 +432,67 @@ Test(tiff_hostile, memory_limit)
     free(file);
     free(px);
 }
+
+/* ---- metadata ------------------------------------------------------------------------------ */
+
+/* The ICC profile, XMP and density are TIFF tags both ways: libtiff reads pixpool's tags, and
+   pixpool reads them back as the same blobs; PNG's pHYs (dots per metre) becomes dots per cm. */
+Test(tiff_meta, icc_xmp_and_density_round_trip)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    pp_image *img;
+    cr_assert_eq(pp_image_new(ctx, 9, 5, 3, &img), PP_OK);
+    memset(pp_image_data(img), 90, (size_t)pp_image_stride(img) * 5);
+    uint8_t icc[300] = {0};
+    icc[3] = 44, icc[2] = 1; /* 300 bytes */
+    memcpy(icc + 16, "RGB ", 4);
+    memcpy(icc + 20, "XYZ ", 4);
+    memcpy(icc + 36, "acsp", 4);
+    for (int i = 128; i < 300; i++) icc[i] = (uint8_t)i;
+    static const char xmp[] = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>";
+    static const uint8_t dpi[5] = {1, 0x01, 0x2c, 0x00, 0x96}; /* 300 x 150 per inch */
+    cr_assert_eq(pp_image_set_meta(ctx, img, "icc", icc, sizeof icc), PP_OK);
+    cr_assert_eq(pp_image_set_meta(ctx, img, "xmp", xmp, sizeof xmp - 1), PP_OK);
+    cr_assert_eq(pp_image_set_meta(ctx, img, "jfif:density", dpi, 5), PP_OK);
+    void *buf;
+    size_t n;
+    cr_assert_eq(pp_save_mem(ctx, img, PP_FORMAT_TIFF, &buf, &n), PP_OK, "%s", pp_ctx_last_error(ctx));
+    tiff_mem mem = {buf, n, 0};
+    TIFF *t = TIFFClientOpen("m.tif", "rm", &mem, m_read, m_write, m_seek, m_close, m_size, NULL, NULL);
+    cr_assert_not_null(t);
+    uint32_t cn = 0, xn = 0;
+    void *cp = NULL, *xp = NULL;
+    float xr = 0, yr = 0;
+    uint16_t unit = 0;
+    cr_assert(TIFFGetField(t, TIFFTAG_ICCPROFILE, &cn, &cp) && cn == sizeof icc && !memcmp(cp, icc, cn));
+    cr_assert(TIFFGetField(t, TIFFTAG_XMLPACKET, &xn, &xp) && xn == sizeof xmp - 1 && !memcmp(xp, xmp, xn));
+    cr_assert(TIFFGetField(t, TIFFTAG_XRESOLUTION, &xr) && TIFFGetField(t, TIFFTAG_YRESOLUTION, &yr));
+    TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+    cr_assert(xr == 300.f && yr == 150.f && unit == RESUNIT_INCH, "%g x %g unit %u", xr, yr, unit);
+    TIFFClose(t);
+    pp_image *back = load(buf, n, PP_OK);
+    size_t sz;
+    const void *got = pp_image_meta(back, "icc", &sz);
+    cr_assert(got && sz == sizeof icc && !memcmp(got, icc, sz));
+    got = pp_image_meta(back, "xmp", &sz);
+    cr_assert(got && sz == sizeof xmp - 1 && !memcmp(got, xmp, sz));
+    got = pp_image_meta(back, "jfif:density", &sz);
+    cr_assert(got && sz == 5 && !memcmp(got, dpi, 5));
+    pp_image_free(back);
+    free(buf);
+    /* 11811 dots per metre (pHYs) is 118.11 per cm: not a whole number, written per cm */
+    cr_assert_eq(pp_image_remove_meta(img, "jfif:density"), 1);
+    static const uint8_t phys[9] = {0, 0, 0x2e, 0x23, 0, 0, 0x2e, 0x23, 1};
+    cr_assert_eq(pp_image_set_meta(ctx, img, "png:pHYs", phys, 9), PP_OK);
+    cr_assert_eq(pp_save_mem(ctx, img, PP_FORMAT_TIFF, &buf, &n), PP_OK);
+    mem = (tiff_mem){buf, n, 0};
+    t = TIFFClientOpen("m.tif", "rm", &mem, m_read, m_write, m_seek, m_close, m_size, NULL, NULL);
+    cr_assert(TIFFGetField(t, TIFFTAG_XRESOLUTION, &xr));
+    TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+    TIFFClose(t);
+    cr_assert(unit == RESUNIT_INCH ? xr == 300.f : (unit == RESUNIT_CENTIMETER && xr > 118.10f && xr < 118.12f),
+              "%g unit %u", xr, unit);
+    free(buf);
+    pp_image_free(img);
+    pp_ctx_free(ctx);
+}

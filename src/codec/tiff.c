@@ -19,6 +19,10 @@
  * file (per handle, TIFFOpenOptions): the first error becomes the failure's reason, warnings
  * are dropped, and nothing reaches stderr.
  *
+ * Metadata: the ICC profile (InterColorProfile), XMP (XMLPacket) and the resolution are read into
+ * the image's blobs and written from them ("jfif:density" or "png:pHYs" as the resolution); an
+ * EXIF IFD is neither read nor written.
+ *
  * Encoding writes one page of 8-bit samples, contiguous, in strips of about STRIP_BYTES, with
  * the context's compression (none, LZW, deflate or PackBits; LZW and deflate with the
  * horizontal predictor), grey or RGB with an unassociated alpha sample where the image has
@@ -28,6 +32,7 @@
 #include "codec.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +414,82 @@ static pp_status read_rgba(pp_ctx *ctx, const char *name, TIFF *t, tmem *m, cons
     return PP_OK;
 }
 
+/* ---- metadata ------------------------------------------------------------------------------ */
+
+/* The ICC profile (InterColorProfile), XMP (XMLPacket) and resolution of the directory into m.
+   The resolution becomes "jfif:density" where it is a whole number of dots per inch or per cm
+   (or an aspect ratio) that fits JFIF's 16 bits, else "png:pHYs" in dots per metre. A blob over
+   the container's limits is dropped; only running out of memory fails. */
+static pp_status read_meta(TIFF *t, pp_meta *m)
+{
+    uint32_t n = 0;
+    void *p = NULL;
+    pp_status st = PP_OK;
+    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &n, &p) && n > 0 && p) st = pp_meta_set(m, "icc", p, n);
+    if (st == PP_ERR_NOMEM) return st;
+    if (TIFFGetField(t, TIFFTAG_XMLPACKET, &n, &p) && n > 0 && p) st = pp_meta_set(m, "xmp", p, n);
+    if (st == PP_ERR_NOMEM) return st;
+    float xr = 0, yr = 0;
+    uint16_t unit = RESUNIT_INCH;
+    if (!TIFFGetField(t, TIFFTAG_XRESOLUTION, &xr) || !TIFFGetField(t, TIFFTAG_YRESOLUTION, &yr) ||
+        !(xr > 0) || !(yr > 0) || xr > 1e9f || yr > 1e9f)
+        return PP_OK;
+    TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+    long x = lround(xr), y = lround(yr);
+    if (x >= 1 && x <= 65535 && y >= 1 && y <= 65535 && fabs(xr - (double)x) < 1e-3 &&
+        fabs(yr - (double)y) < 1e-3) {
+        uint8_t d[5] = {(uint8_t)(unit == RESUNIT_INCH ? 1 : unit == RESUNIT_CENTIMETER ? 2 : 0),
+                        (uint8_t)(x >> 8), (uint8_t)x, (uint8_t)(y >> 8), (uint8_t)y};
+        st = pp_meta_set(m, "jfif:density", d, 5);
+    } else if (unit == RESUNIT_INCH || unit == RESUNIT_CENTIMETER) {
+        double per_m = unit == RESUNIT_INCH ? 1.0 / 0.0254 : 100.0;
+        uint32_t px = (uint32_t)lround(xr * per_m), py = (uint32_t)lround(yr * per_m);
+        uint8_t d[9] = {(uint8_t)(px >> 24), (uint8_t)(px >> 16), (uint8_t)(px >> 8), (uint8_t)px,
+                        (uint8_t)(py >> 24), (uint8_t)(py >> 16), (uint8_t)(py >> 8), (uint8_t)py, 1};
+        if (px && py) st = pp_meta_set(m, "png:pHYs", d, 9);
+    }
+    return st == PP_ERR_NOMEM ? st : PP_OK;
+}
+
+/* The ICC profile, XMP and density of m as tags of the directory being written; 1 on success. */
+static int write_meta(TIFF *t, const pp_meta *m)
+{
+    const pp_meta_item *it;
+    int ok = 1;
+    if ((it = pp_meta_find(m, "icc")) && it->size <= UINT32_MAX)
+        ok &= TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)it->size, it->data);
+    if ((it = pp_meta_find(m, "xmp")) && it->size <= UINT32_MAX)
+        ok &= TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)it->size, it->data);
+    uint8_t d[5];
+    const pp_meta_item *ph = pp_meta_find(m, "png:pHYs");
+    if ((it = pp_meta_find(m, "jfif:density")) && it->size == 5 && it->data[0] <= 2) {
+        memcpy(d, it->data, 5);
+    } else if (ph && ph->size == 9 && ph->data[8] == 1) { /* per metre: written per cm */
+        uint32_t px = (uint32_t)ph->data[0] << 24 | (uint32_t)ph->data[1] << 16 |
+                      (uint32_t)ph->data[2] << 8 | ph->data[3];
+        uint32_t py = (uint32_t)ph->data[4] << 24 | (uint32_t)ph->data[5] << 16 |
+                      (uint32_t)ph->data[6] << 8 | ph->data[7];
+        if (!pp_density_phys_to_jfif(ph->data, d)) { /* not whole dots per inch or cm */
+            if (px && py)
+                ok &= TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER) &&
+                      TIFFSetField(t, TIFFTAG_XRESOLUTION, (float)(px / 100.0)) &&
+                      TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)(py / 100.0));
+            return ok;
+        }
+    } else {
+        return ok;
+    }
+    unsigned x = (unsigned)d[1] << 8 | d[2], y = (unsigned)d[3] << 8 | d[4];
+    if (x && y)
+        ok &= TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT,
+                           d[0] == 1 ? RESUNIT_INCH : d[0] == 2 ? RESUNIT_CENTIMETER : RESUNIT_NONE) &&
+              TIFFSetField(t, TIFFTAG_XRESOLUTION, (float)x) &&
+              TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)y);
+    return ok;
+}
+
+/* ---- decoding entry point ------------------------------------------------------------------ */
+
 pp_status pp_tiff_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
                          pp_image_info *info, pp_image **out)
 {
@@ -453,6 +534,8 @@ pp_status pp_tiff_decode(pp_ctx *ctx, const char *name, const uint8_t *data, siz
     }
     st = d.direct ? read_direct(ctx, name, t, m, &d, img, buf)
                   : read_rgba(ctx, name, t, m, &d, img, (uint32_t *)(void *)buf);
+    if (!st && (st = read_meta(t, &img->meta)))
+        pp_fail(ctx, st, "%s: out of memory reading the metadata", name);
     if (!st) {
         if (info) *info = hdr;
         *out = img;
@@ -501,7 +584,7 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
              (c % 2 == 1 || TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &extra)) &&
              ((comp != COMPRESSION_LZW && comp != COMPRESSION_ADOBE_DEFLATE) ||
               TIFFSetField(t, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)) &&
-             TIFFSetField(t, TIFFTAG_SOFTWARE, "pixpool");
+             TIFFSetField(t, TIFFTAG_SOFTWARE, "pixpool") && write_meta(t, &img->meta);
     if (!ok || !(buf = malloc(rps * rowb))) {
         st = pp_fail(ctx, ok ? PP_ERR_NOMEM : PP_ERR_ENCODE, "%s: %s", name,
                      !ok && m->msg[0] ? m->msg : ok ? "out of memory" : "libtiff refused a tag");
