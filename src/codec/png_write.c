@@ -397,7 +397,7 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
 
     pp_stage *stage = calloc(1, sizeof *stage);
     pp_block dst_b = {0}, parts_b = {0}, pixels_b = {0};
-    bool ok = !ex->alloc(ctx, slots, &dst_b) & !ex->alloc(ctx, align_up(parts), &parts_b) &
+    bool ok = !ex->alloc(ctx, slots, &dst_b) && !ex->alloc(ctx, align_up(parts), &parts_b) &&
               (!copy || !ex->alloc(ctx, copy_bytes ? copy_bytes : 1, &pixels_b));
     uint8_t *dst = dst_b.data, *partials = parts_b.data, *pixels = pixels_b.data;
     if (!stage || !ok) {
