@@ -2,14 +2,16 @@
  * internal.h - what the library's modules share and the outside world does not see.
  *
  * The three layers and their contract (see docs/DESIGN.md):
- *  - filters (files in filters/) describe themselves with a pp_filter_def: a parameter schema and a
- *    plan() that, for an input geometry, gives the output geometry and a list of stages;
+ *  - filters (files in filters/) describe themselves with a pp_filter_def: their parameters
+ *    (PP_PARAM, bound by name to an argument struct) and a plan() that, for an input geometry,
+ *    gives the output geometry and a list of stages;
  *  - a stage is "compute rows [y0, y1) of the iteration space with this kernel": a kernel pointer
  *    and plain data (views, a fixed-size parameter blob) with no pointer to anything but pixels
  *    and partial-result slots, so it can be copied into shared memory as is;
- *  - executors (exec_*.c) run a stage's bands; they never know which filter a stage belongs to.
+ *  - executors (exec*.c) run a stage's bands; they never know which filter a stage belongs to,
+ *    and the rest of the library uses them only through their table (pp_executor).
  * The pipeline (pipeline.c) is the only place that knows both: it plans, provides buffers and
- * hands stages to the context's executor.
+ * hands stages to the context's executor. Below everything: error.c and sys.c.
  */
 #ifndef PP_INTERNAL_H
 #define PP_INTERNAL_H

@@ -31,8 +31,8 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
     if (st) return st;
 
     pp_stage *stage = calloc(1, sizeof *stage);
-    bool ok = !ex->alloc(ctx, r->slots_bytes_, &r->slots_b_) &
-              !ex->alloc(ctx, r->results_bytes_, &r->results_b_) &
+    bool ok = !ex->alloc(ctx, r->slots_bytes_, &r->slots_b_) &&
+              !ex->alloc(ctx, r->results_bytes_, &r->results_b_) &&
               (!r->copy_bytes_ || !ex->alloc(ctx, r->copy_bytes_, &r->pixels_b_));
     r->slots = r->slots_b_.data;
     r->results = r->results_b_.data;

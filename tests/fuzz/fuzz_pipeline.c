@@ -108,9 +108,15 @@ static void make_spec(reader *r, char *buf, size_t len)
     const pp_filter_info *fi = pp_filter_at((int)(rd8(r) % (unsigned)pp_filter_count()));
     size_t off = (size_t)snprintf(buf, len, "%s", fi->name);
     char sep = ':';
+    int group_left = 0, group_given = 0; /* PP_PARAM_GROUP: at least one is given */
+    for (int k = 0; k < fi->nparams; k++) group_left += fi->params[k].required == PP_PARAM_GROUP;
     for (int k = 0; k < fi->nparams && off < len; k++) {
         const pp_param_info *pi = &fi->params[k];
         unsigned sel = rd8(r), v = rd16(r);
+        if (pi->required == PP_PARAM_GROUP) {
+            if (--group_left == 0 && !group_given && sel % 8 == 0) sel = 3; /* the last one */
+            group_given |= sel % 8 != 0;
+        }
         if (pi->type == PP_PARAM_ENUM) {
             int n = 0;
             while (pi->choices[n]) n++;
