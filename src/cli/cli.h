@@ -27,6 +27,14 @@ int cli_parse_tiff_compression(const char *s, int *out);
    "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
    failure. */
 int cli_parse_size(const char *opt, const char *s, uint64_t *out);
+/* Flushes f and checks it for a write error; on one prints "pixpool: error: NAME: write error:
+   REASON" and returns -1, else 0. Every stream a command writes is checked so (stdout in main). */
+int cli_check_stream(FILE *f, const char *name);
+/* cli_check_stream, then fclose (whose failure is a write error too); -1 on any error. */
+int cli_close_stream(FILE *f, const char *name);
+/* The one-line usage error for what getopt_long returned as c ('?' unknown option, ':' missing
+   value; the option strings begin with ':' and opterr is 0); returns EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
 /* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
 int cli_exit_code(pp_status st);
 /* Writes s as a JSON string (with quotes) to f: the bench and batch reports' one writer.

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,42 @@ int cli_parse_size(const char *opt, const char *s, uint64_t *out)
     }
     *out = (uint64_t)v;
     return 0;
+}
+
+int cli_check_stream(FILE *f, const char *name)
+{
+    errno = 0;
+    int flush_failed = fflush(f) != 0;
+    int e = errno;
+    if (!flush_failed && !ferror(f)) return 0;
+    if (flush_failed && e)
+        cli_error("%s: write error: %s", name, strerror(e));
+    else
+        cli_error("%s: write error", name);
+    return -1;
+}
+
+int cli_close_stream(FILE *f, const char *name)
+{
+    int bad = cli_check_stream(f, name);
+    errno = 0;
+    if (fclose(f) != 0 && !bad) {
+        int e = errno;
+        cli_error("%s: write error%s%s", name, e ? ": " : "", e ? strerror(e) : "");
+        bad = -1;
+    }
+    return bad;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    char shortopt[3] = {'-', (char)optopt, 0};
+    const char *which = optopt > ' ' && optopt < 127 ? shortopt : argv[optind - 1];
+    if (c == ':')
+        cli_error("%s: option '%s' needs a value (see pixpool %s --help)", cmd, which, cmd);
+    else
+        cli_error("%s: unknown option '%s' (see pixpool %s --help)", cmd, which, cmd);
+    return EXIT_USAGE;
 }
 
 int cli_exit_code(pp_status st)

@@ -59,9 +59,10 @@ int cmd_apply(int argc, char **argv)
         return EXIT_FAIL;
     }
     optind = 1;
+    opterr = 0;
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "f:b:j:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:b:j:h", opts, NULL)) != -1) {
         pp_status st = PP_OK;
         switch (c) {
         case 'f':
@@ -125,7 +126,7 @@ int cmd_apply(int argc, char **argv)
             rc = EXIT_OK;
             goto done;
         default:
-            fprintf(stderr, "see: pixpool apply --help\n");
+            rc = cli_getopt_error("apply", c, argv);
             goto done;
         }
     }

@@ -89,7 +89,8 @@ static void batch_usage(FILE *f)
             "  -v, --verbose          also the chosen jobs/threads and folders not entered\n"
             "  -h, --help             this help\n"
             "\n"
-            "Exit codes: 0 every file ok or skipped, 1 some file failed, 2 usage error (option,\n"
+            "Exit codes: 0 every file ok or skipped, 1 some file failed or the report was not\n"
+            "written whole, 2 usage error (option, --skip-existing with --overwrite,\n"
             "filter spec, INPUT_DIR, --files-from), 130 interrupted (SIGINT or SIGTERM: files in\n"
             "flight are finished (threads) or abandoned (fork); rerun with --skip-existing).\n",
             budget, why);
@@ -205,9 +206,10 @@ int cmd_batch(int argc, char **argv)
         goto done;
     }
     optind = 1;
+    opterr = 0;
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "f:rb:j:t:0vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:rb:j:t:0vh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (pp_pipeline_add_spec(ctx, pl, optarg) != PP_OK) {
@@ -282,12 +284,17 @@ int cmd_batch(int argc, char **argv)
             rc = EXIT_OK;
             goto done;
         default:
-            fprintf(stderr, "see: pixpool batch --help\n");
+            rc = cli_getopt_error("batch", c, argv);
             goto done;
         }
     }
     if (argc - optind != 2) {
         cli_error("batch needs INPUT_DIR and OUTPUT_DIR (see pixpool batch --help)");
+        goto done;
+    }
+    if (o.skip_existing && o.overwrite) {
+        cli_error("--skip-existing and --overwrite cannot be combined (one keeps existing "
+                  "outputs, the other replaces them)");
         goto done;
     }
     if (o.null_sep && !o.files_from) {
@@ -412,13 +419,10 @@ int cmd_batch(int argc, char **argv)
         rc = EXIT_OK;
     if (report) batch_report_end(report, &t, failed, list.count, rc);
 done:
-    if (report && report != stdout) {
-        if (fclose(report) != 0 && rc == EXIT_OK) {
-            cli_error("%s: cannot write the report", o.report);
-            rc = EXIT_FAIL;
-        }
-    } else if (report) {
-        fflush(report);
+    if (report) {
+        /* a report that did not arrive whole is a failure, wherever it went */
+        if (report != stdout && cli_close_stream(report, o.report) && rc == EXIT_OK)
+            rc = EXIT_FAIL; /* on standard output main.c checks it */
     }
     batch_signals_restore();
     batch_list_free(&list);

@@ -221,7 +221,8 @@ int cmd_bench(int argc, char **argv)
     int rc = EXIT_USAGE, c;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:b:j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:b:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (nspecs == BENCH_MAX_SPECS) {
@@ -272,7 +273,7 @@ int cmd_bench(int argc, char **argv)
             bench_usage(stdout);
             rc = EXIT_OK;
             goto done;
-        default: fprintf(stderr, "see: pixpool bench --help\n"); goto done;
+        default: rc = cli_getopt_error("bench", c, argv); goto done;
         }
     }
     if (argc - optind > 1) {

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# cli_streams.sh - what a new user meets first (issue 18): every output stream checked (a lost
+# write is exit 1 with an error naming the stream), usage errors as one line "pixpool: error:
+# ...", conflicting options refused, strict JSON whatever the file names.
+# Usage: bash tests/cli_streams.sh PIXPOOL REPO_ROOT
+set -u
+PP=$1
+ROOT=$2
+. "$ROOT/tests/lib.sh"
+# one_line TEXT: the last stderr is exactly one line, in the documented form, containing TEXT
+one_line() {
+  if [[ $(wc -l <"$T/err") == 1 ]] && grep -q '^pixpool: error: ' "$T/err" && grep -qF -- "$1" "$T/err"; then ok
+  else bad "stderr is not one 'pixpool: error:' line with '$1': $(cat "$T/err")"; fi
+}
+/usr/bin/python3 - "$T" <<'PY'
+import sys
+from PIL import Image
+t = sys.argv[1]
+Image.new('RGB', (16, 12), (10, 20, 30)).save(t + '/a.png')
+PY
+mkdir -p "$T/in" && cp "$T/a.png" "$T/in/a.png"
+
+# ---- lost writes: exit 1, the stream named ----
+if [[ -w /dev/full ]]; then
+  expect 1 sh -c "'$PP' info '$T/a.png' >/dev/full"; one_line "standard output: write error"
+  expect 1 sh -c "'$PP' filters >/dev/full"; one_line "standard output: write error"
+  expect 1 sh -c "'$PP' filters --markdown >/dev/full"; one_line "standard output"
+  expect 1 sh -c "'$PP' --help >/dev/full"; one_line "standard output"
+  expect 1 sh -c "'$PP' apply --help >/dev/full"; one_line "standard output"
+  expect 1 sh -c "'$PP' bench --size 32x32 -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format json >/dev/full"
+  grep -q "pixpool: error: standard output: write error" "$T/err" && ok || bad "bench >/dev/full: $(cat "$T/err")"
+  rm -rf "$T/o1"
+  expect 1 "$PP" batch --no-progress --report /dev/full "$T/in" "$T/o1"
+  grep -q "pixpool: error: /dev/full: write error" "$T/err" && ok || bad "batch --report /dev/full: $(cat "$T/err")"
+  rm -rf "$T/o1"
+  expect 1 sh -c "'$PP' batch --no-progress --report - '$T/in' '$T/o1' >/dev/full"
+  grep -q "pixpool: error: standard output: write error" "$T/err" && ok || bad "batch --report - >/dev/full: $(cat "$T/err")"
+  "$PP" batch --no-progress --report "$T/r.jsonl" "$T/in" "$T/o2" 2>/dev/null
+  expect 1 sh -c "'$PP' report '$T/r.jsonl' >/dev/full"; one_line "standard output"
+  # a failing file (exit 1 already) still names the lost stream
+  expect 1 sh -c "'$PP' info '$T/nothere.png' '$T/a.png' >/dev/full"
+  grep -q "standard output: write error" "$T/err" && ok || bad "info with a bad file and a lost write: $(cat "$T/err")"
+fi
+# a good run still exits 0
+expect 0 "$PP" info "$T/a.png"
+
+# ---- usage errors: one line, the documented form, exit 2 ----
+expect 2 "$PP" apply -q "$T/a.png" "$T/b.png"; one_line "apply: unknown option '-q'"
+expect 2 "$PP" apply --bogus "$T/a.png" "$T/b.png"; one_line "apply: unknown option '--bogus'"
+expect 2 "$PP" apply "$T/a.png" "$T/b.png" -f; one_line "apply: option '-f' needs a value"
+expect 2 "$PP" apply "$T/a.png" "$T/b.png" --quality; one_line "apply: option '--quality' needs a value"
+expect 2 "$PP" batch -Z "$T/in" "$T/o3"; one_line "batch: unknown option '-Z'"
+expect 2 "$PP" batch --report; one_line "batch: option '--report' needs a value"
+expect 2 "$PP" bench --nope; one_line "bench: unknown option '--nope'"
+# an accepted -f before the bad option does not turn the exit into 0
+expect 2 "$PP" bench -f invert --nope; one_line "bench: unknown option '--nope'"
+expect 2 "$PP" report -x; one_line "report: unknown option '-x'"
+expect 2 "$PP" filters --nope; one_line "filters: unknown option '--nope'"
+expect 2 "$PP" --bogus; one_line "unknown option '--bogus'"
+expect 2 "$PP" nosuchcommand; one_line "unknown command 'nosuchcommand'"
+expect 2 "$PP"; one_line "no command given"
+
+# ---- conflicting options: a usage error naming both ----
+rm -rf "$T/o4"
+expect 2 "$PP" batch --skip-existing --overwrite "$T/in" "$T/o4"
+one_line "--skip-existing and --overwrite cannot be combined"
+[[ ! -e "$T/o4" ]] && ok || bad "a refused batch created OUTPUT_DIR"
+
+# ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
+mkdir -p "$T/odd"
+cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"
+strict_json() { # FILE LINES?: every line (or the whole file) parses as strict UTF-8 JSON
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+def no_const(c): raise ValueError("non-JSON constant " + c)
+raw = open(sys.argv[1], 'rb').read().decode('utf-8')  # strict: raises on a raw 0xFF
+docs = raw.splitlines() if sys.argv[2] == 'lines' else [raw]
+for d in docs:
+    json.loads(d, parse_constant=no_const)
+PY
+}
+expect 0 "$PP" batch --no-progress --report "$T/odd.jsonl" "$T/odd" "$T/oddout"
+strict_json "$T/odd.jsonl" lines && ok || bad "batch --report is not strict JSON"
+expect 0 sh -c "'$PP' report --json '$T/odd.jsonl' >'$T/odd-report.json'"
+strict_json "$T/odd-report.json" whole && ok || bad "report --json is not strict JSON"
+expect 0 sh -c "'$PP' bench --batch '$T/odd' -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format json >'$T/odd-bench.json'"
+strict_json "$T/odd-bench.json" whole && ok || bad "bench --batch --format json is not strict JSON"
+
+finish
