@@ -114,7 +114,8 @@ typedef enum pp_backend {
  *  thread at a time; use one context per thread for parallel callers. */
 typedef struct pp_ctx pp_ctx;
 
-/** Creates a context with defaults: backend OpenMP, workers = online CPUs, max pixels 2^30,
+/** Creates a context with defaults: backend OpenMP, workers = the CPU budget (pp_cpu_budget,
+ *  read once here), max pixels 2^30,
  *  max memory min(half the machine's memory, 16 GiB) (see pp_ctx_set_max_memory), PNG
  *  compression level 5, JPEG quality 90. Nothing is started (no thread, no process) until
  *  it is needed. The caller owns the context and frees it with pp_ctx_free(). Returns NULL only
@@ -133,14 +134,23 @@ PP_API pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend);
 /** The context's current backend (PP_BACKEND_OPENMP unless changed). */
 PP_API pp_backend pp_ctx_backend(const pp_ctx *ctx);
 
-/** Number of workers (threads or processes) used by the parallel backends; 0 means the number
- *  of CPUs this process may use. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
+/** Number of workers (threads or processes) used by the parallel backends; 0 (the default)
+ *  means the CPU budget (pp_cpu_budget) read when the context was made. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
  *  restarts the pool on next use. The serial backend ignores it. */
 PP_API pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers);
 
-/** The number of CPUs this process may run on (its CPU affinity mask; at least 1). The default
- *  worker count. Thread-safe. */
+/** The number of CPUs this process may run on (its CPU affinity mask; at least 1). Thread-safe.
+ *  The default worker count is pp_cpu_budget(), which may be smaller. */
 PP_API int pp_cpu_count(void);
+
+/** The CPU budget: how many CPUs this process may really use, the smallest of its affinity mask
+ *  (pp_cpu_count), the cgroup CPU quota of its cgroup and their ancestors (v2 cpu.max, v1
+ *  cpu.cfs_quota_us / cpu.cfs_period_us, rounded up: a container limited to 1.5 CPUs gets 2)
+ *  and the environment variables OMP_NUM_THREADS and SLURM_CPUS_PER_TASK when they hold a
+ *  positive number. At least 1. Every new context's default worker count. When `why` is not
+ *  NULL, up to whylen bytes of "affinity 16, cgroup quota 4, OMP_NUM_THREADS 8" (the limits
+ *  found) are written there. Reads /proc and /sys each call; thread-safe. */
+PP_API int pp_cpu_budget(char *why, size_t whylen);
 
 /** The effective worker count (0 resolved to the CPU count). */
 PP_API int pp_ctx_workers(const pp_ctx *ctx);

@@ -67,6 +67,7 @@ pp_ctx *pp_ctx_new(void)
     if (!ctx) return NULL;
     ctx->backend = PP_BACKEND_OPENMP;
     ctx->workers = 0;
+    ctx->auto_workers = pp_cpu_budget(NULL, 0);
     ctx->band_rows = 0;
     ctx->max_pixels = (uint64_t)1 << 30;
     ctx->max_memory = pp_default_max_memory();

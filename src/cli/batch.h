@@ -70,18 +70,6 @@ typedef struct batch_result {
 
 /* ---- batch_budget.c ---------------------------------------------------------------------- */
 
-/* The CPU limit of a cgroup hierarchy: `root` is where cgroupfs is mounted (/sys/fs/cgroup),
-   `self_cgroup` the file listing this process's cgroups (/proc/self/cgroup). Reads cgroup v2
-   cpu.max ("quota period" or "max period") and cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us
-   along this process's cgroup path and its ancestors, and returns the smallest
-   ceil(quota / period), or 0 when there is no limit. */
-int batch_cgroup_cpus(const char *root, const char *self_cgroup);
-
-/* The worker budget: the smallest of pp_cpu_count() (affinity), the cgroup quota,
-   OMP_NUM_THREADS and SLURM_CPUS_PER_TASK (when set). `why` receives a description such as
-   "affinity 16, cgroup 4, OMP_NUM_THREADS 8". Always >= 1. */
-int batch_cpu_budget(char *why, size_t whylen);
-
 /* Chooses jobs (files in flight) and threads (workers inside one file) from what was asked
    (0 = automatic), the budget and the number of files, so that jobs x threads <= budget.
    Returns 1 when what was asked had to be reduced (the caller warns once). */

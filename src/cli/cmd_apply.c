@@ -10,6 +10,8 @@
 
 static void apply_usage(FILE *f, uint64_t max_memory)
 {
+    char why[256];
+    int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
             "usage: pixpool apply [options] -f SPEC [-f SPEC]... INPUT OUTPUT\n"
             "\n"
@@ -20,7 +22,9 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "options:\n"
             "  -f, --filter SPEC    a filter: NAME or NAME:KEY=VALUE,KEY=VALUE (pixpool filters)\n"
             "  -b, --backend NAME   serial | openmp | fork (default: openmp)\n"
-            "  -j, --workers N      threads or worker processes (default: CPUs available, %d)\n"
+            "  -j, --workers N      threads or worker processes (default: the CPU budget, the\n"
+            "                       least of CPU affinity, cgroup quota, OMP_NUM_THREADS and\n"
+            "                       SLURM_CPUS_PER_TASK: here %d: %s)\n"
             "      --band-rows N    rows per band (default 0: automatic)\n"
             "      --png-level N    PNG compression 0..9 (default 5)\n"
             "      --quality N      JPEG quality 1..100 (default 90)\n"
@@ -36,7 +40,7 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
             "                       at most 16G: %.1fG here)\n"
             "  -h, --help           this help\n",
-            pp_cpu_count(), max_memory / 1073741824.0);
+            budget, why, max_memory / 1073741824.0);
 }
 
 int cmd_apply(int argc, char **argv)

@@ -21,7 +21,7 @@
 static void batch_usage(FILE *f)
 {
     char why[256];
-    int budget = batch_cpu_budget(why, sizeof why);
+    int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
             "usage: pixpool batch [options] [-f SPEC]... INPUT_DIR OUTPUT_DIR\n"
             "\n"
@@ -350,7 +350,7 @@ int cmd_batch(int argc, char **argv)
     if (o.shard_n > 1) batch_shard(&list, o.shard_k, o.shard_n);
 
     char why[256];
-    int budget = batch_cpu_budget(why, sizeof why);
+    int budget = pp_cpu_budget(why, sizeof why);
     int jobs, threads;
     if (o.backend == BB_SERIAL && o.threads > 1)
         fprintf(stderr, "pixpool: warning: -t/--threads is ignored with -b serial\n");

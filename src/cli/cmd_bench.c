@@ -26,6 +26,8 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 static void bench_usage(FILE *f)
 {
+    char why[256];
+    int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
             "usage: pixpool bench [options] [IMAGE]\n"
             "       pixpool bench --batch DIR [options]\n"
@@ -44,7 +46,9 @@ static void bench_usage(FILE *f)
             "  -b, --backends LIST   comma-separated: serial,openmp,fork (default: all; serial is\n"
             "                        always measured, it is the baseline)\n"
             "  -j, --workers LIST    comma-separated worker counts (default: 1, 2, 4, ... up to\n"
-            "                        the CPUs available, %d, and that count itself)\n"
+            "                        the CPU budget and that count itself; the budget is the\n"
+            "                        least of CPU affinity, cgroup quota, OMP_NUM_THREADS and\n"
+            "                        SLURM_CPUS_PER_TASK: here %d: %s)\n"
             "      --repeat N        timed runs per cell (default %d; when not given, fewer -\n"
             "                        at least 3 - where a workload would take over %.0f s)\n"
             "      --warmup N        untimed runs per cell after the check run (default %d)\n"
@@ -62,7 +66,7 @@ static void bench_usage(FILE *f)
             "\n"
             "Exit codes: 0 success, 1 a measurement failed or a backend's result differed,\n"
             "2 usage error, 130 interrupted. The JSON schema is in docs/BENCH.md.\n",
-            pp_cpu_count(), DEFAULT_REPEAT, DEFAULT_BUDGET_S, DEFAULT_WARMUP, DEFAULT_W, DEFAULT_H);
+            budget, why, DEFAULT_REPEAT, DEFAULT_BUDGET_S, DEFAULT_WARMUP, DEFAULT_W, DEFAULT_H);
 }
 
 static void on_signal(int sig)
@@ -183,7 +187,7 @@ static void join_label(char *buf, size_t n, const char *const *specs, int nspecs
 /* The default worker list: powers of two below the CPU budget, and the budget itself. */
 static void default_workers(int *out, int *n)
 {
-    int budget = pp_cpu_count();
+    int budget = pp_cpu_budget(NULL, 0);
     *n = 0;
     for (int p = 1; p < budget && *n < BENCH_MAX_WORKERS - 1; p *= 2) out[(*n)++] = p;
     out[(*n)++] = budget;
