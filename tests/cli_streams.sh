@@ -66,6 +66,35 @@ expect 2 "$PP" batch --skip-existing --overwrite "$T/in" "$T/o4"
 one_line "--skip-existing and --overwrite cannot be combined"
 [[ ! -e "$T/o4" ]] && ok || bad "a refused batch created OUTPUT_DIR"
 
+# ---- '-' as INPUT and OUTPUT, --format in any case ----
+expect 0 "$PP" apply -f invert "$T/a.png" "$T/ref.png"
+expect 0 sh -c "'$PP' apply -f invert --format png - - <'$T/a.png' >'$T/pipe.png'"
+cmp -s "$T/ref.png" "$T/pipe.png" && ok || bad "apply - - gives other bytes than files"
+[[ ! -s $T/err ]] && ok || bad "apply - - wrote to stderr: $(cat "$T/err")"
+expect 0 sh -c "'$PP' apply --format JPEG - '$T/fromstdin.jpg' <'$T/a.png'"
+expect 0 "$PP" apply "$T/a.png" "$T/ref.jpg"
+cmp -s "$T/ref.jpg" "$T/fromstdin.jpg" && ok || bad "apply - FILE.jpg differs from a file INPUT"
+expect 0 sh -c "'$PP' apply --format Tiff '$T/a.png' - >'$T/o.tif'"
+expect 0 "$PP" info "$T/o.tif"; grep -q "format=tiff width=16 height=12" "$T/out" && ok || bad "stdout TIFF: $(cat "$T/out")"
+expect 0 "$PP" apply "$T/a.png" "$T/UPPER.PNG"
+expect 2 "$PP" apply "$T/a.png" -; one_line "OUTPUT '-' (standard output) needs --format FMT (png, jpg (or jpeg), bmp, tga, tif (or tiff))"
+expect 2 "$PP" apply --format png "$T/a.png" "$T/x.jpg"; one_line "--format png does not match the extension"
+expect 2 "$PP" apply --format webp "$T/a.png" -; one_line "--format: 'webp' is not one of png, jpg (or jpeg), bmp, tga, tif (or tiff)"
+expect 1 sh -c "printf 'not an image' | '$PP' apply --format png - '$T/never.png'"
+one_line "standard input"; [[ ! -e $T/never.png ]] && ok || bad "a failed stdin apply left an output"
+if [[ -w /dev/full ]]; then
+  expect 1 sh -c "'$PP' apply --format png '$T/a.png' - >/dev/full"; one_line "standard output: write error"
+fi
+rm -rf "$T/o5"
+expect 0 "$PP" batch --no-progress --format PNG "$T/in" "$T/o5"
+expect 0 "$PP" batch --no-progress --format JpEg "$T/in" "$T/o6"; [[ -f $T/o6/a.jpg ]] && ok || bad "batch --format JpEg"
+expect 0 "$PP" batch --no-progress --format TIFF "$T/in" "$T/o7"; [[ -f $T/o7/a.tif ]] && ok || bad "batch --format TIFF"
+expect 2 "$PP" batch --format gif "$T/in" "$T/o8"; one_line "png, jpg (or jpeg), bmp, tga, tif (or tiff), same"
+expect 0 "$PP" apply --help
+grep -q "usage: pixpool apply \[options\] \[-f SPEC\]... INPUT OUTPUT" "$T/out" && ok || bad "apply usage line: $(head -1 "$T/out")"
+grep -q "without -f, INPUT is only converted" "$T/out" && ok || bad "apply --help does not say it converts"
+expect 0 "$PP" bench --size 16x16 -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format JSON
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"

@@ -3,25 +3,31 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void apply_usage(FILE *f, uint64_t max_memory)
 {
     char why[256];
     int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
-            "usage: pixpool apply [options] -f SPEC [-f SPEC]... INPUT OUTPUT\n"
+            "usage: pixpool apply [options] [-f SPEC]... INPUT OUTPUT\n"
             "\n"
-            "Filters INPUT through the pipeline of -f filters (in order) and writes OUTPUT; the\n"
-            "output format follows OUTPUT's extension (.png .jpg .jpeg .bmp .tga .tif .tiff).\n"
-            "The output appears complete or not at all.\n"
+            "Filters INPUT through the pipeline of -f filters (in order) and writes OUTPUT;\n"
+            "without -f, INPUT is only converted. The output format follows OUTPUT's\n"
+            "extension, in any case (.png .jpg .jpeg .bmp .tga .tif .tiff). INPUT '-' reads\n"
+            "standard input, OUTPUT '-' writes standard output (--format names its format).\n"
+            "A file OUTPUT appears complete or not at all.\n"
             "\n"
             "options:\n"
             "  -f, --filter SPEC    a filter: NAME or NAME:KEY=VALUE,KEY=VALUE (pixpool filters)\n"
             "  -b, --backend NAME   serial | openmp | fork (default: openmp)\n"
+            "      --format FMT     the output format (any case): %s;\n"
+            "                       needed for OUTPUT '-', else it must match the extension\n"
             "  -j, --workers N      threads or worker processes (default: the CPU budget, the\n"
             "                       least of CPU affinity, cgroup quota, OMP_NUM_THREADS and\n"
             "                       SLURM_CPUS_PER_TASK: here %d: %s)\n"
@@ -40,7 +46,7 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "                       may each hold, e.g. 512M or 4G (default: half the memory,\n"
             "                       at most 16G: %.1fG here)\n"
             "  -h, --help           this help\n",
-            budget, why, max_memory / 1073741824.0);
+            CLI_FORMAT_NAMES, budget, why, max_memory / 1073741824.0);
 }
 
 int cmd_apply(int argc, char **argv)
@@ -52,10 +58,14 @@ int cmd_apply(int argc, char **argv)
         {"max-pixels", required_argument, 0, 4}, {"max-memory", required_argument, 0, 5},
         {"jpeg-subsample", required_argument, 0, 6}, {"jpeg-progressive", no_argument, 0, 7},
         {"jpeg-optimize", no_argument, 0, 8}, {"tiff-compression", required_argument, 0, 9},
+        {"format", required_argument, 0, 10},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
     pp_image *in = NULL, *out = NULL;
+    pp_format format = PP_FORMAT_UNKNOWN; /* --format */
+    void *data = NULL;
+    size_t size = 0;
     int rc = EXIT_USAGE;
     if (!ctx || pp_pipeline_new(ctx, &pl)) {
         cli_error("out of memory");
@@ -125,6 +135,12 @@ int cmd_apply(int argc, char **argv)
             pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)mode);
             break;
         }
+        case 10:
+            if ((format = cli_format_from_name(optarg)) == PP_FORMAT_UNKNOWN) {
+                cli_error("--format: '%s' is not one of %s", optarg, CLI_FORMAT_NAMES);
+                goto done;
+            }
+            break;
         case 'h':
             apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;
@@ -139,34 +155,61 @@ int cmd_apply(int argc, char **argv)
         goto done;
     }
     const char *ipath = argv[optind], *opath = argv[optind + 1];
-    if (pp_format_from_path(opath) == PP_FORMAT_UNKNOWN) {
-        const char *dot = strrchr(opath, '.');
-        cli_error("%s: cannot write format of extension '%s' (use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)",
-                  opath, dot ? dot : "");
+    int in_std = strcmp(ipath, "-") == 0, out_std = strcmp(opath, "-") == 0;
+    pp_format ofmt = out_std ? format : pp_format_from_path(opath);
+    if (!out_std && format != PP_FORMAT_UNKNOWN && ofmt != format) {
+        cli_error("%s: --format %s does not match the extension of OUTPUT (it is needed for "
+                  "OUTPUT '-' only)", opath, pp_format_name(format));
         goto done;
     }
-    pp_status st = pp_load(ctx, ipath, &in);
+    if (ofmt == PP_FORMAT_UNKNOWN) {
+        const char *dot = strrchr(opath, '.');
+        if (out_std)
+            cli_error("OUTPUT '-' (standard output) needs --format FMT (%s)", CLI_FORMAT_NAMES);
+        else
+            cli_error("%s: cannot write format of extension '%s' (use .png, .jpg, .jpeg, .bmp, "
+                      ".tga, .tif or .tiff, in any case)", opath, dot ? dot : "");
+        goto done;
+    }
+    pp_status st;
+    if (in_std) {
+        if (cli_read_all(stdin, &data, &size) != 0) {
+            cli_error("standard input: cannot read: %s", strerror(errno));
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        st = pp_load_mem(ctx, data, size, "standard input", &in);
+        free(data);
+        data = NULL;
+    } else {
+        st = pp_load(ctx, ipath, &in);
+    }
     if (!st) {
         st = pp_pipeline_run(ctx, pl, in, &out);
         if (st == PP_ERR_SPEC) {
-            cli_error("%s: %s", ipath, pp_ctx_last_error(ctx));
+            cli_error("%s: %s", in_std ? "standard input" : ipath, pp_ctx_last_error(ctx));
             rc = EXIT_USAGE;
             goto done;
         }
         if (st) {
-            cli_error("%s: %s", ipath, pp_ctx_last_error(ctx));
+            cli_error("%s: %s", in_std ? "standard input" : ipath, pp_ctx_last_error(ctx));
             rc = EXIT_FAIL;
             goto done;
         }
-        st = pp_save(ctx, out, opath);
+        st = out_std ? pp_save_mem(ctx, out, ofmt, &data, &size) : pp_save(ctx, out, opath);
     }
     if (st) {
         cli_error("%s", pp_ctx_last_error(ctx));
         rc = EXIT_FAIL;
         goto done;
     }
+    if (out_std && cli_write_fd(STDOUT_FILENO, data, size, "standard output")) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
     rc = EXIT_OK;
 done:
+    free(data);
     pp_image_free(in);
     pp_image_free(out);
     pp_pipeline_free(pl);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,9 +35,9 @@ static void batch_usage(FILE *f)
             "pipeline and output:\n"
             "  -f, --filter SPEC      a filter: NAME or NAME:KEY=VALUE,... (pixpool filters);\n"
             "                         default none: the images are only converted\n"
-            "      --format FMT       png | jpg | bmp | tga | tif | same (default same: .png\n"
-            "                         .jpg .jpeg .bmp .tga .tif .tiff keep their name, others\n"
-            "                         become .png)\n"
+            "      --format FMT       png | jpg (jpeg) | bmp | tga | tif (tiff) | same, in any\n"
+            "                         case (default same: .png .jpg .jpeg .bmp .tga .tif\n"
+            "                         .tiff keep their name, others become .png)\n"
             "      --png-level N      PNG compression 0..9 (default 5)\n"
             "      --quality N        JPEG quality 1..100 (default 90)\n"
             "      --jpeg-subsample auto|444|422|420\n"
@@ -145,15 +146,18 @@ static int parse_shard(const char *s, int *k, int *n)
     return 0;
 }
 
+/* --format, in any case: same or one of cli_format_from_name's names. */
 static int parse_format(const char *s)
 {
-    if (!strcmp(s, "same")) return BF_SAME;
-    if (!strcmp(s, "png")) return BF_PNG;
-    if (!strcmp(s, "jpg") || !strcmp(s, "jpeg")) return BF_JPG;
-    if (!strcmp(s, "bmp")) return BF_BMP;
-    if (!strcmp(s, "tga")) return BF_TGA;
-    if (!strcmp(s, "tif") || !strcmp(s, "tiff")) return BF_TIF;
-    return -1;
+    if (!strcasecmp(s, "same")) return BF_SAME;
+    switch (cli_format_from_name(s)) {
+    case PP_FORMAT_PNG: return BF_PNG;
+    case PP_FORMAT_JPEG: return BF_JPG;
+    case PP_FORMAT_BMP: return BF_BMP;
+    case PP_FORMAT_TGA: return BF_TGA;
+    case PP_FORMAT_TIFF: return BF_TIF;
+    default: return -1;
+    }
 }
 
 static const char *backend_name(int b)
@@ -221,7 +225,7 @@ int cmd_batch(int argc, char **argv)
         case 'r': o.recursive = 1; break;
         case O_FORMAT:
             if ((o.format = parse_format(optarg)) < 0) {
-                cli_error("--format: '%s' is not one of png, jpg, bmp, tga, tif, same", optarg);
+                cli_error("--format: '%s' is not one of %s, same", optarg, CLI_FORMAT_NAMES);
                 goto done;
             }
             break;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_W 4000
 #define DEFAULT_H 3000
@@ -256,9 +257,9 @@ int cmd_bench(int argc, char **argv)
             if (parse_size(optarg, &width, &height)) goto done;
             break;
         case 4:
-            if (!strcmp(optarg, "table")) format = FMT_TABLE;
-            else if (!strcmp(optarg, "csv")) format = FMT_CSV;
-            else if (!strcmp(optarg, "json")) format = FMT_JSON;
+            if (!strcasecmp(optarg, "table")) format = FMT_TABLE;
+            else if (!strcasecmp(optarg, "csv")) format = FMT_CSV;
+            else if (!strcasecmp(optarg, "json")) format = FMT_JSON;
             else {
                 cli_error("--format: unknown format '%s' (table, csv or json)", optarg);
                 goto done;
