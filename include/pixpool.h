@@ -336,7 +336,8 @@ PP_API pp_status pp_info(pp_ctx *ctx, const char *path, pp_image_info *info);
  *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits (16-bit
  *  samples are rounded to 8 bits); JPEG gives 1 channel (gray) or 3 (YCbCr, RGB, CMYK, YCCK),
  *  and a damaged JPEG (even one libjpeg would only warn about) or a progressive one of more
- *  than 100 scans fails; GIF gives its first frame; HDR is tone-mapped to 8 bits.
+ *  than 100 scans fails; GIF gives its first frame, RGB, or RGBA when the frame declares a transparent colour; PSD
+ *  gives RGB, or RGBA when it has an alpha channel; HDR is tone-mapped to 8 bits.
  *  The pixel limit is checked from the header before anything is allocated. With the fork
  *  backend selected the pixels are decoded into the context's shared arena. The caller frees
  *  *out with pp_image_free(). Errors: PP_ERR_IO, PP_ERR_FORMAT, PP_ERR_DECODE, PP_ERR_LIMIT,
