@@ -152,6 +152,21 @@ PP_API int pp_cpu_count(void);
  *  found) are written there. Reads /proc and /sys each call; thread-safe. */
 PP_API int pp_cpu_budget(char *why, size_t whylen);
 
+/** A progress and cancel callback: called on the calling thread (the calling process for the
+ *  fork backend) between bands of each stage a call runs - the stages of every filter of a
+ *  pipeline, and of the PNG/JPEG encoders - with the bands done and the bands of that stage
+ *  (done = 0 before the first band, done = total after the last). With the serial backend it is
+ *  called before and after each band, with OpenMP when the calling thread finishes a band, with
+ *  fork as bands complete (the parent polls at least every 10 ms). Return 0 to go on; non-zero
+ *  to stop: no further band is started, the bands in flight are finished, and the call fails
+ *  with PP_ERR_INTERRUPTED (no output image; a file being saved is not created). The callback
+ *  must not call pixpool on the same context. */
+typedef int (*pp_progress_fn)(void *user, int bands_done, int bands_total);
+
+/** Sets (or, with NULL, removes) the context's progress callback; `user` is passed to it.
+ *  Errors: PP_ERR_INVALID for a NULL ctx. */
+PP_API pp_status pp_ctx_set_progress(pp_ctx *ctx, pp_progress_fn fn, void *user);
+
 /** The effective worker count (0 resolved to the CPU count). */
 PP_API int pp_ctx_workers(const pp_ctx *ctx);
 

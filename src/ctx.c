@@ -106,6 +106,14 @@ pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers)
 
 int pp_ctx_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
 
+pp_status pp_ctx_set_progress(pp_ctx *ctx, pp_progress_fn fn, void *user)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    ctx->progress = fn;
+    ctx->progress_user = user;
+    return PP_OK;
+}
+
 pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows)
 {
     if (!ctx) return PP_ERR_INVALID;

@@ -103,6 +103,8 @@ struct pp_ctx {
     int workers;   /* as set; 0 = auto */
     int auto_workers; /* the CPU budget when the context was made: what 0 means */
     int band_rows; /* 0 = auto */
+    pp_progress_fn progress; /* NULL: none (pp_ctx_set_progress) */
+    void *progress_user;
     uint64_t max_pixels;
     uint64_t max_memory; /* bytes of pixel buffers one load or one pipeline run may hold;
                             checked before allocating (see pp_ctx_set_max_memory) */
@@ -152,6 +154,16 @@ static inline int pp_workers_setting(const pp_ctx *ctx)
 }
 
 uint64_t pp_default_max_memory(void); /* a new context's memory limit (ctx.c) */
+
+/* The progress callback, for executors (on the calling thread only): bands done of total in the
+   stage being run. Returns PP_OK, or PP_ERR_INTERRUPTED with its message when the callback asks
+   to stop. */
+static inline pp_status pp_progress_report(pp_ctx *ctx, int done, int total)
+{
+    if (!ctx->progress || ctx->progress(ctx->progress_user, done, total) == 0) return PP_OK;
+    return pp_fail(ctx, PP_ERR_INTERRUPTED, "interrupted by the progress callback (%d of %d "
+                   "bands of a stage done)", done, total);
+}
 
 /* ---- images ------------------------------------------------------------------------------ */
 

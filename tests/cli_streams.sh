@@ -95,6 +95,28 @@ grep -q "usage: pixpool apply \[options\] \[-f SPEC\]... INPUT OUTPUT" "$T/out" 
 grep -q "without -f, INPUT is only converted" "$T/out" && ok || bad "apply --help does not say it converts"
 expect 0 "$PP" bench --size 16x16 -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format JSON
 
+# ---- Ctrl-C: the progress callback stops apply between bands, exit 130, no output ----
+"$PP" bench --save-image "$T/big.png" --size 1500x1000 >/dev/null 2>&1
+slow=()
+for i in $(seq 30); do slow+=(-f gaussian:sigma=40); done
+for b in serial fork openmp; do
+  rm -f "$T/int.png"
+  "$PP" apply -b $b "${slow[@]}" "$T/big.png" "$T/int.png" 2>"$T/err" &
+  pid=$!
+  sleep 0.5
+  t0=$(date +%s%N)
+  kill -INT $pid
+  wait $pid
+  got=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [[ $got == 130 ]] && ok || bad "apply -b $b after SIGINT exited $got: $(cat "$T/err")"
+  grep -q "pixpool: error: .*big.png: interrupted; no output written" "$T/err" && ok || bad "apply -b $b SIGINT message: $(cat "$T/err")"
+  [[ ! -e $T/int.png ]] && ok || bad "apply -b $b left an output after SIGINT"
+  (( ms < 3000 )) && ok || bad "apply -b $b took $ms ms to stop after SIGINT"
+  pgrep -P $pid >/dev/null 2>&1 && bad "apply -b $b left worker processes" || ok
+done
+ls -a "$T" | grep -q 'pp-tmp' && bad "temporary files left: $(ls -a "$T")" || ok
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"

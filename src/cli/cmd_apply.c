@@ -5,10 +5,23 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Ctrl-C and SIGTERM: the library's progress callback stops the run between bands (the same
+   path a GUI's cancel button takes), so no half-written output is left. */
+static volatile sig_atomic_t apply_stop;
+static void on_stop_signal(int sig) { apply_stop = sig; }
+static int apply_progress(void *user, int done, int total)
+{
+    (void)user;
+    (void)done;
+    (void)total;
+    return apply_stop != 0;
+}
 
 static void apply_usage(FILE *f, uint64_t max_memory)
 {
@@ -47,6 +60,45 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "                       at most 16G: %.1fG here)\n"
             "  -h, --help           this help\n",
             CLI_FORMAT_NAMES, budget, why, max_memory / 1073741824.0);
+}
+
+/* Loads, runs and saves; on failure prints the error (PP_ERR_INTERRUPTED is left to the
+   caller), sets *rc and returns the status. */
+static pp_status apply_run(pp_ctx *ctx, const pp_pipeline *pl, int in_std, const char *ipath,
+                           int out_std, const char *opath, pp_format ofmt, pp_image **in,
+                           pp_image **out, void **data, size_t *size, int *rc)
+{
+    pp_status st;
+    const char *iname = in_std ? "standard input" : ipath;
+    *rc = EXIT_FAIL;
+    if (in_std) {
+        if (cli_read_all(stdin, data, size) != 0) {
+            cli_error("standard input: cannot read: %s", strerror(errno));
+            return PP_ERR_IO;
+        }
+        st = pp_load_mem(ctx, *data, *size, "standard input", in);
+        free(*data);
+        *data = NULL;
+    } else {
+        st = pp_load(ctx, ipath, in);
+    }
+    if (!st) {
+        st = pp_pipeline_run(ctx, pl, *in, out);
+        if (st == PP_ERR_INTERRUPTED) return st;
+        if (st) {
+            cli_error("%s: %s", iname, pp_ctx_last_error(ctx));
+            if (st == PP_ERR_SPEC) *rc = EXIT_USAGE;
+            return st;
+        }
+        st = out_std ? pp_save_mem(ctx, *out, ofmt, data, size) : pp_save(ctx, *out, opath);
+    }
+    if (st == PP_ERR_INTERRUPTED) return st;
+    if (st) {
+        cli_error("%s", pp_ctx_last_error(ctx));
+        return st;
+    }
+    if (out_std && cli_write_fd(STDOUT_FILENO, *data, *size, "standard output")) return PP_ERR_IO;
+    return PP_OK;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -171,42 +223,25 @@ int cmd_apply(int argc, char **argv)
                       ".tga, .tif or .tiff, in any case)", opath, dot ? dot : "");
         goto done;
     }
-    pp_status st;
-    if (in_std) {
-        if (cli_read_all(stdin, &data, &size) != 0) {
-            cli_error("standard input: cannot read: %s", strerror(errno));
-            rc = EXIT_FAIL;
-            goto done;
-        }
-        st = pp_load_mem(ctx, data, size, "standard input", &in);
-        free(data);
-        data = NULL;
-    } else {
-        st = pp_load(ctx, ipath, &in);
-    }
-    if (!st) {
-        st = pp_pipeline_run(ctx, pl, in, &out);
-        if (st == PP_ERR_SPEC) {
-            cli_error("%s: %s", in_std ? "standard input" : ipath, pp_ctx_last_error(ctx));
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        if (st) {
-            cli_error("%s: %s", in_std ? "standard input" : ipath, pp_ctx_last_error(ctx));
-            rc = EXIT_FAIL;
-            goto done;
-        }
-        st = out_std ? pp_save_mem(ctx, out, ofmt, &data, &size) : pp_save(ctx, out, opath);
-    }
-    if (st) {
-        cli_error("%s", pp_ctx_last_error(ctx));
-        rc = EXIT_FAIL;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    pp_ctx_set_progress(ctx, apply_progress, NULL);
+    pp_status st = apply_run(ctx, pl, in_std, ipath, out_std, opath, ofmt, &in, &out, &data,
+                             &size, &rc);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (st == PP_ERR_INTERRUPTED || (apply_stop && st)) {
+        cli_error("%s: interrupted%s", in_std ? "standard input" : ipath,
+                  out_std ? "" : "; no output written");
+        rc = EXIT_INTERRUPTED;
         goto done;
     }
-    if (out_std && cli_write_fd(STDOUT_FILENO, data, size, "standard output")) {
-        rc = EXIT_FAIL;
-        goto done;
-    }
+    if (st) goto done;
     rc = EXIT_OK;
 done:
     free(data);
