@@ -117,6 +117,17 @@ for b in serial fork openmp; do
 done
 ls -a "$T" | grep -q 'pp-tmp' && bad "temporary files left: $(ls -a "$T")" || ok
 
+# ---- bench: a CSV that pandas-style readers take, --plot refuses what it cannot write ----
+expect 0 "$PP" bench --size 16x16 -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format csv --csv-header none
+head -1 "$T/out" | grep -q '^kind,workload,backend,workers,' && ok || bad "--csv-header none: first line $(head -1 "$T/out")"
+grep -q '^#' "$T/out" && bad "--csv-header none still writes # lines" || ok
+/usr/bin/python3 -c "import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); assert rows and all(r['kind'] for r in rows)" "$T/out" && ok || bad "--csv-header none CSV does not parse"
+expect 0 "$PP" bench --size 16x16 -b serial -j 1 --repeat 1 --warmup 0 --no-startup --format csv
+head -1 "$T/out" | grep -q '^# pixpool' && ok || bad "default CSV lost its comment lines"
+expect 2 "$PP" bench --csv-header maybe; one_line "--csv-header: 'maybe' is not one of comments, none"
+expect 2 "$PP" bench --size 16x16 --plot "$T/chart.png"; one_line "only SVG charts are written"
+[[ ! -e $T/chart.png ]] && ok || bad "--plot x.png wrote a file"
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"

@@ -132,6 +132,7 @@ typedef struct bench_report {
     bench_workload *workloads;
     /* batch (batch_valid) */
     int batch_valid;
+    int csv_no_comments; /* --csv-header none: the CSV begins with its header row */
     bench_batch batch;
     int ok; /* 0 when a result differed from serial's */
 } bench_report;

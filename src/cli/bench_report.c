@@ -194,8 +194,10 @@ static void csv_row_start(FILE *f, const char *kind, const char *workload, const
 
 void bench_write_csv(FILE *f, const bench_report *r)
 {
-    facts_lines(f, r, "# ");
-    if (!r->batch_valid) image_line(f, r, "# ");
+    if (!r->csv_no_comments) {
+        facts_lines(f, r, "# ");
+        if (!r->batch_valid) image_line(f, r, "# ");
+    }
     fputs("kind,workload,backend,workers,width,height,channels,runs,median_ms,min_ms,max_ms,"
           "mpix_per_s,speedup,efficiency,serial_fraction,cpu_per_wall,hash,identical\n",
           f);

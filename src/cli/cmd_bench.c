@@ -56,7 +56,12 @@ static void bench_usage(FILE *f)
             "      --size WxH        size of the generated image (default %dx%d)\n"
             "      --channels N      channels of the generated image, 1..4 (default 3)\n"
             "      --format FMT      table | csv | json (default table)\n"
-            "      --plot FILE.svg   also draw speedup versus workers as an SVG chart\n"
+            "      --plot FILE.svg   also draw speedup versus workers as an SVG chart (SVG only:\n"
+            "                        another extension is refused)\n"
+            "      --csv-header comments|none\n"
+            "                        comments (default): the CSV begins with '#' lines on the\n"
+            "                        machine, build and image; none: with its header row only\n"
+            "                        (for pandas, spreadsheets)\n"
             "      --no-startup      skip the start-up cost measurements\n"
             "      --save-image FILE write the generated image (--size, --channels) to FILE and\n"
             "                        exit, to give other tools the same pixels (bench/compare.sh)\n"
@@ -204,6 +209,7 @@ int cmd_bench(int argc, char **argv)
         {"batch", required_argument, 0, 6},     {"each", no_argument, 0, 7},
         {"channels", required_argument, 0, 8},  {"no-startup", no_argument, 0, 9},
         {"save-image", required_argument, 0, 10}, {"help", no_argument, 0, 'h'},
+        {"csv-header", required_argument, 0, 11},
         {0, 0, 0, 0}};
     static bench_report r; /* large; one per process */
     memset(&r, 0, sizeof r);
@@ -265,7 +271,16 @@ int cmd_bench(int argc, char **argv)
                 goto done;
             }
             break;
-        case 5: plot = optarg; break;
+        case 5: {
+            const char *dot = strrchr(optarg, '.');
+            if (!dot || strcasecmp(dot, ".svg") != 0) {
+                cli_error("--plot: %s: only SVG charts are written; name the file .svg (convert "
+                          "it to PNG with e.g. rsvg-convert)", optarg);
+                goto done;
+            }
+            plot = optarg;
+            break;
+        }
         case 6: batch_dir = optarg; break;
         case 7: each = 1; break;
         case 8:
@@ -274,6 +289,14 @@ int cmd_bench(int argc, char **argv)
             break;
         case 9: no_startup = 1; break;
         case 10: save_image = optarg; break;
+        case 11:
+            if (!strcasecmp(optarg, "none")) r.csv_no_comments = 1;
+            else if (!strcasecmp(optarg, "comments")) r.csv_no_comments = 0;
+            else {
+                cli_error("--csv-header: '%s' is not one of comments, none", optarg);
+                goto done;
+            }
+            break;
         case 'h':
             bench_usage(stdout);
             rc = EXIT_OK;
