@@ -128,6 +128,23 @@ expect 2 "$PP" bench --csv-header maybe; one_line "--csv-header: 'maybe' is not 
 expect 2 "$PP" bench --size 16x16 --plot "$T/chart.png"; one_line "only SVG charts are written"
 [[ ! -e $T/chart.png ]] && ok || bad "--plot x.png wrote a file"
 
+# ---- batch names and counts what it passes over ----
+mkdir -p "$T/mixed/sub" && cp "$T/a.png" "$T/mixed/" && touch "$T/mixed/x.webp" "$T/mixed/y.TXT" "$T/mixed/README"
+cp "$T/a.png" "$T/mixed/sub/"
+mkdir -p "$T/onlyodd" && touch "$T/onlyodd/p.webp" "$T/onlyodd/q.heic"
+expect 0 "$PP" batch --no-progress "$T/mixed" "$T/mo1"
+grep -qF "passed over in $T/mixed: 3 files not named as images" "$T/err" && ok || bad "batch note: $(cat "$T/err")"
+grep -qF "1 sub-folder (-r descends); -v names them" "$T/err" && ok || bad "batch note on sub-folders: $(cat "$T/err")"
+expect 0 "$PP" batch -v --no-progress "$T/mixed" "$T/mo2"
+for f in x.webp y.TXT README; do
+  grep -qF "$T/mixed/$f: skipped, not an image name" "$T/err" && ok || bad "-v does not name $f: $(cat "$T/err")"
+done
+grep -qF "$T/mixed/sub: skipped, a sub-folder (-r descends)" "$T/err" && ok || bad "-v does not name sub: $(cat "$T/err")"
+expect 0 "$PP" batch -r --no-progress "$T/mixed" "$T/mo3"
+grep -q "sub-folder" "$T/err" && bad "-r still reports the sub-folder as passed over" || ok
+expect 0 "$PP" batch --no-progress "$T/onlyodd" "$T/mo4"
+grep -qF "no image files in $T/onlyodd" "$T/err" && grep -qF "2 files not named as images" "$T/err" && ok || bad "only unsupported files: $(cat "$T/err")"
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"

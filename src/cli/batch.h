@@ -56,6 +56,10 @@ typedef struct batch_list {
     batch_item *items;
     size_t count, cap;
     int errors; /* folders or list entries that could not be read (already reported) */
+    /* what the walk passed over, by reason (-v names each): */
+    size_t not_image;   /* files whose name has no image extension */
+    size_t not_entered; /* sub-folders without -r */
+    size_t not_regular; /* devices, sockets, FIFOs */
 } batch_list;
 
 /* Result of one file. */

@@ -87,7 +87,8 @@ static void batch_usage(FILE *f)
             "                         one on its end (counts, CPU time); see pixpool report\n"
             "      --progress         a progress line on stderr (default: if it is a terminal)\n"
             "      --no-progress      no progress line\n"
-            "  -v, --verbose          also the chosen jobs/threads and folders not entered\n"
+            "  -v, --verbose          also the chosen jobs/threads, folders not entered and each\n"
+            "                         file passed over, with the reason (always counted)\n"
             "  -h, --help             this help\n"
             "\n"
             "Exit codes: 0 every file ok or skipped, 1 some file failed or the report was not\n"
@@ -378,6 +379,25 @@ int cmd_batch(int argc, char **argv)
                 o.files_from  ? " from the list"
                 : o.recursive ? ""
                               : " (-r descends into sub-folders)");
+    if (list.not_image || list.not_entered || list.not_regular) {
+        fprintf(stderr, "pixpool: note: passed over in %s:", in_dir);
+        const char *sep = " ";
+        if (list.not_image) {
+            fprintf(stderr, "%s%zu file%s not named as images (.png .jpg .jpeg .bmp .tga .tif "
+                    ".tiff .gif .psd .hdr .pnm .ppm .pgm)", sep, list.not_image,
+                    list.not_image == 1 ? "" : "s");
+            sep = ", ";
+        }
+        if (list.not_entered) {
+            fprintf(stderr, "%s%zu sub-folder%s (-r descends)", sep, list.not_entered,
+                    list.not_entered == 1 ? "" : "s");
+            sep = ", ";
+        }
+        if (list.not_regular)
+            fprintf(stderr, "%s%zu special file%s", sep, list.not_regular,
+                    list.not_regular == 1 ? "" : "s");
+        fprintf(stderr, "%s\n", o.verbose ? "" : "; -v names them");
+    }
 
     /* Until here nothing was written, so an interrupt may simply end the process; from here
        on it is caught, so that only complete outputs remain. */
