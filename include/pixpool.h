@@ -366,7 +366,9 @@ PP_API pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const c
 
 /** Saves an image; the format follows the path's extension (see pp_format_from_path; any other
  *  extension is PP_ERR_FORMAT). The file is written under a temporary name in the same folder
- *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel
+ *  and renamed into place, so it appears complete or not at all. A symbolic link is written
+ *  through: its target is replaced (in the target's folder) and the link stays; a link whose
+ *  target cannot be reached is PP_ERR_IO. JPEG drops an alpha channel
  *  (gray and gray+alpha are written as a 1-component grayscale JPEG).
  *  Uses the context's PNG level / JPEG settings. Errors: PP_ERR_FORMAT, PP_ERR_IO (cannot
  *  create, write or rename), PP_ERR_ENCODE, PP_ERR_NOMEM, PP_ERR_INVALID. */

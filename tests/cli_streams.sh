@@ -145,6 +145,18 @@ grep -q "sub-folder" "$T/err" && bad "-r still reports the sub-folder as passed 
 expect 0 "$PP" batch --no-progress "$T/onlyodd" "$T/mo4"
 grep -qF "no image files in $T/onlyodd" "$T/err" && grep -qF "2 files not named as images" "$T/err" && ok || bad "only unsupported files: $(cat "$T/err")"
 
+# ---- a symbolic link as OUTPUT is written through: the target is replaced, the link stays ----
+mkdir -p "$T/real" "$T/links"
+echo old >"$T/real/target.png"
+ln -s ../real/target.png "$T/links/out.png"
+expect 0 "$PP" apply -f invert "$T/a.png" "$T/links/out.png"
+[[ -L $T/links/out.png ]] && ok || bad "apply replaced the symbolic link with a file"
+cmp -s "$T/real/target.png" "$T/ref.png" && ok || bad "the link's target does not hold the output"
+[[ -z $(ls -A "$T/links" | grep -v '^out.png$') && -z $(ls -A "$T/real" | grep -v '^target.png$') ]] && ok || bad "temporary files left: $(ls -A "$T/links" "$T/real")"
+ln -s nowhere/missing.png "$T/links/dangling.png"
+expect 1 "$PP" apply "$T/a.png" "$T/links/dangling.png"; one_line "dangling.png: a symbolic link whose target cannot be reached"
+[[ -L $T/links/dangling.png && ! -e $T/links/nowhere ]] && ok || bad "a dangling link was replaced or its target made"
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"
