@@ -157,6 +157,25 @@ ln -s nowhere/missing.png "$T/links/dangling.png"
 expect 1 "$PP" apply "$T/a.png" "$T/links/dangling.png"; one_line "dangling.png: a symbolic link whose target cannot be reached"
 [[ -L $T/links/dangling.png && ! -e $T/links/nowhere ]] && ok || bad "a dangling link was replaced or its target made"
 
+# ---- bench honesty: meaningless cells flagged, short cells get more runs ----
+expect 0 "$PP" bench --size 64x64 -b serial,openmp -j 1,2 -f invert --repeat 2 --warmup 0 --no-startup --format json
+/usr/bin/python3 - "$T/out" <<'PY' && ok || bad "bench --repeat 2 cells not flagged"
+import json, sys
+d = json.load(open(sys.argv[1]))
+cells = d['workloads'][0]['cells']
+assert all(c['flag'] == 'fewer than 3 runs' for c in cells), cells
+PY
+expect 0 "$PP" bench --size 64x64 -b serial -j 1 -f invert --warmup 0 --no-startup --format csv --csv-header none
+/usr/bin/python3 - "$T/out" <<'PY' && ok || bad "bench did not raise the runs of a short cell: $(cat "$T/out")"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['kind'] == 'filter']
+# a 64x64 invert takes microseconds: far more than the default 7 runs, up to 200 ms in all
+assert rows and all(int(r['runs']) > 7 for r in rows), rows
+assert all(float(r['median_ms']) * int(r['runs']) >= 150 or int(r['runs']) == 1000 for r in rows), rows
+PY
+expect 0 "$PP" bench --size 64x64 -b serial -j 1 -f invert --repeat 3 --warmup 0 --no-startup
+grep -q "3 timed runs per cell" "$T/out" && ok || bad "--repeat 3 was not kept exactly: $(cat "$T/out")"
+
 # ---- strict JSON whatever the names: a non-UTF-8, quote, backslash and control byte name ----
 mkdir -p "$T/odd"
 cp "$T/a.png" "$T/odd/$(printf 'x\xff"\\\001.png')"
