@@ -146,7 +146,7 @@ typedef struct bench_report {
 /* ---- bench_util.c ------------------------------------------------------------------------- */
 
 /* Sets c->flag when the cell's figures mean little: fewer than 3 runs, a median over 1.5 times
-   the fastest run (noise; the slowest run is not used: one preempted run says little), under BENCH_MIN_CELL_MS measured in all for a sub-millisecond median,
+   the fastest run (noise; the slowest run is not used: one preempted run says little), a sub-millisecond median from fewer than 30 runs timed under BENCH_MIN_CELL_MS in all,
    an efficiency above 1.1 or a serial fraction outside -0.1..1.1 (noise, not scaling); the
    serial cell's own flag spreads to the speedups computed from it. */
 void bench_flag_cell(bench_cell *c, const bench_cell *serial);

@@ -370,7 +370,7 @@ void bench_flag_cell(bench_cell *c, const bench_cell *serial)
         c->flag = "fewer than 3 runs";
     else if (t->min > 0 && t->median > 1.5 * t->min)
         c->flag = "median over 1.5 times the fastest run: noisy";
-    else if (t->median < 1.0 && t->median * t->runs < BENCH_MIN_CELL_MS)
+    else if (t->median < 1.0 && t->runs < 30 && t->median * t->runs < BENCH_MIN_CELL_MS)
         c->flag = "sub-millisecond cell measured too briefly";
     else if (c != serial && serial->timed && serial->flag)
         c->flag = "the serial baseline is unreliable";
