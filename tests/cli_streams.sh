@@ -98,10 +98,10 @@ expect 0 "$PP" bench --size 16x16 -b serial -j 1 --repeat 1 --warmup 0 --no-star
 # ---- Ctrl-C: the progress callback stops apply between bands, exit 130, no output ----
 "$PP" bench --save-image "$T/big.png" --size 1500x1000 >/dev/null 2>&1
 slow=()
-for i in $(seq 30); do slow+=(-f gaussian:sigma=40); done
+for i in $(seq 100); do slow+=(-f gaussian:sigma=40); done  # seconds of work even on a fast machine
 for b in serial fork openmp; do
   rm -f "$T/int.png"
-  "$PP" apply -b $b "${slow[@]}" "$T/big.png" "$T/int.png" 2>"$T/err" &
+  "$PP" apply -b $b -j 1 "${slow[@]}" "$T/big.png" "$T/int.png" 2>"$T/err" &
   pid=$!
   sleep 0.5
   t0=$(date +%s%N)
