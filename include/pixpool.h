@@ -114,7 +114,8 @@ typedef enum pp_backend {
  *  thread at a time; use one context per thread for parallel callers. */
 typedef struct pp_ctx pp_ctx;
 
-/** Creates a context with defaults: backend OpenMP, workers = online CPUs, max pixels 2^30,
+/** Creates a context with defaults: backend OpenMP, workers = the CPU budget (pp_cpu_budget,
+ *  read once here), max pixels 2^30,
  *  max memory min(half the machine's memory, 16 GiB) (see pp_ctx_set_max_memory), PNG
  *  compression level 5, JPEG quality 90. Nothing is started (no thread, no process) until
  *  it is needed. The caller owns the context and frees it with pp_ctx_free(). Returns NULL only
@@ -133,14 +134,38 @@ PP_API pp_status pp_ctx_set_backend(pp_ctx *ctx, pp_backend backend);
 /** The context's current backend (PP_BACKEND_OPENMP unless changed). */
 PP_API pp_backend pp_ctx_backend(const pp_ctx *ctx);
 
-/** Number of workers (threads or processes) used by the parallel backends; 0 means the number
- *  of CPUs this process may use. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
+/** Number of workers (threads or processes) used by the parallel backends; 0 (the default)
+ *  means the CPU budget (pp_cpu_budget) read when the context was made. 1..1024, else PP_ERR_INVALID. Changing it for the fork backend
  *  restarts the pool on next use. The serial backend ignores it. */
 PP_API pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers);
 
-/** The number of CPUs this process may run on (its CPU affinity mask; at least 1). The default
- *  worker count. Thread-safe. */
+/** The number of CPUs this process may run on (its CPU affinity mask; at least 1). Thread-safe.
+ *  The default worker count is pp_cpu_budget(), which may be smaller. */
 PP_API int pp_cpu_count(void);
+
+/** The CPU budget: how many CPUs this process may really use, the smallest of its affinity mask
+ *  (pp_cpu_count), the cgroup CPU quota of its cgroup and their ancestors (v2 cpu.max, v1
+ *  cpu.cfs_quota_us / cpu.cfs_period_us, rounded up: a container limited to 1.5 CPUs gets 2)
+ *  and the environment variables OMP_NUM_THREADS and SLURM_CPUS_PER_TASK when they hold a
+ *  positive number. At least 1. Every new context's default worker count. When `why` is not
+ *  NULL, up to whylen bytes of "affinity 16, cgroup quota 4, OMP_NUM_THREADS 8" (the limits
+ *  found) are written there. Reads /proc and /sys each call; thread-safe. */
+PP_API int pp_cpu_budget(char *why, size_t whylen);
+
+/** A progress and cancel callback: called on the calling thread (the calling process for the
+ *  fork backend) between bands of each stage a call runs - the stages of every filter of a
+ *  pipeline, and of the PNG/JPEG encoders - with the bands done and the bands of that stage
+ *  (done = 0 before the first band, done = total after the last). With the serial backend it is
+ *  called before and after each band, with OpenMP when the calling thread finishes a band, with
+ *  fork as bands complete (the parent polls at least every 10 ms). Return 0 to go on; non-zero
+ *  to stop: no further band is started, the bands in flight are finished, and the call fails
+ *  with PP_ERR_INTERRUPTED (no output image; a file being saved is not created). The callback
+ *  must not call pixpool on the same context. */
+typedef int (*pp_progress_fn)(void *user, int bands_done, int bands_total);
+
+/** Sets (or, with NULL, removes) the context's progress callback; `user` is passed to it.
+ *  Errors: PP_ERR_INVALID for a NULL ctx. */
+PP_API pp_status pp_ctx_set_progress(pp_ctx *ctx, pp_progress_fn fn, void *user);
 
 /** The effective worker count (0 resolved to the CPU count). */
 PP_API int pp_ctx_workers(const pp_ctx *ctx);
@@ -400,7 +425,8 @@ PP_API pp_status pp_info(pp_ctx *ctx, const char *path, pp_image_info *info);
  *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits (16-bit
  *  samples are rounded to 8 bits); JPEG gives 1 channel (gray) or 3 (YCbCr, RGB, CMYK, YCCK),
  *  and a damaged JPEG (even one libjpeg would only warn about) or a progressive one of more
- *  than 100 scans fails; GIF gives its first frame; HDR is tone-mapped to 8 bits.
+ *  than 100 scans fails; GIF gives its first frame, RGB, or RGBA when the frame declares a transparent colour; PSD
+ *  gives RGB, or RGBA when it has an alpha channel; HDR is tone-mapped to 8 bits.
  *  The pixel limit is checked from the header before anything is allocated. With the fork
  *  backend selected the pixels are decoded into the context's shared arena. The caller frees
  *  *out with pp_image_free(). Errors: PP_ERR_IO, PP_ERR_FORMAT, PP_ERR_DECODE, PP_ERR_LIMIT,
@@ -414,7 +440,9 @@ PP_API pp_status pp_load_mem(pp_ctx *ctx, const void *data, size_t size, const c
 
 /** Saves an image; the format follows the path's extension (see pp_format_from_path; any other
  *  extension is PP_ERR_FORMAT). The file is written under a temporary name in the same folder
- *  and renamed into place, so it appears complete or not at all. JPEG drops an alpha channel
+ *  and renamed into place, so it appears complete or not at all. A symbolic link is written
+ *  through: its target is replaced (in the target's folder) and the link stays; a link whose
+ *  target cannot be reached is PP_ERR_IO. JPEG drops an alpha channel
  *  (gray and gray+alpha are written as a 1-component grayscale JPEG).
  *  Uses the context's PNG level / JPEG settings. Errors: PP_ERR_FORMAT, PP_ERR_IO (cannot
  *  create, write or rename), PP_ERR_ENCODE, PP_ERR_NOMEM, PP_ERR_INVALID. */

@@ -67,6 +67,7 @@ pp_ctx *pp_ctx_new(void)
     if (!ctx) return NULL;
     ctx->backend = PP_BACKEND_OPENMP;
     ctx->workers = 0;
+    ctx->auto_workers = pp_cpu_budget(NULL, 0);
     ctx->band_rows = 0;
     ctx->max_pixels = (uint64_t)1 << 30;
     ctx->max_memory = pp_default_max_memory();
@@ -104,6 +105,14 @@ pp_status pp_ctx_set_workers(pp_ctx *ctx, int workers)
 }
 
 int pp_ctx_workers(const pp_ctx *ctx) { return pp_workers_setting(ctx); }
+
+pp_status pp_ctx_set_progress(pp_ctx *ctx, pp_progress_fn fn, void *user)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    ctx->progress = fn;
+    ctx->progress_user = user;
+    return PP_OK;
+}
 
 pp_status pp_ctx_set_band_rows(pp_ctx *ctx, int rows)
 {

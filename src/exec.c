@@ -43,10 +43,12 @@ static pp_status serial_run(pp_ctx *ctx, const pp_stage *st)
     int br = pp_stage_band_rows(ctx, st, 1);
     int nb = pp_band_count(st->rows, br);
     for (int b = 0; b < nb; b++) {
+        pp_status s = pp_progress_report(ctx, b, nb);
+        if (s) return s;
         int y0 = b * br, y1 = y0 + br < st->rows ? y0 + br : st->rows;
         st->kernel(st, y0, y1, b, scratch);
     }
-    return PP_OK;
+    return pp_progress_report(ctx, nb, nb);
 }
 
 const pp_executor pp_exec_serial = {"serial", serial_run, serial_workers, pp_heap_alloc,

@@ -478,15 +478,48 @@ static pp_status check_exits(struct pp_fork_pool *p, pp_ctx *ctx, const char *wh
 }
 
 /* Waits until *counter == target, watching every worker. */
-static pp_status pool_wait(struct pp_fork_pool *p, pp_ctx *ctx, _Atomic uint32_t *counter,
-                           uint32_t target, const char *when)
+/* The parent takes every band of generation g not yet claimed (as a worker would, so no worker
+   can start one) and counts them done; returns how many it took. */
+static uint32_t steal_bands(struct fork_ctl *ctl, int nw, uint32_t g)
 {
+    uint32_t taken = 0;
+    for (int i = 0; i < nw; i++) {
+        fork_slot *share = &ctl->slots[i];
+        const uint32_t end = atomic_load_explicit(&share->end, memory_order_acquire);
+        uint64_t c = atomic_load_explicit(&share->claim, memory_order_acquire);
+        while ((uint32_t)(c >> 32) == g && (uint32_t)c < end) {
+            if (atomic_compare_exchange_weak_explicit(&share->claim, &c, (uint64_t)g << 32 | end,
+                                                      memory_order_acq_rel, memory_order_acquire)) {
+                taken += end - (uint32_t)c;
+                break;
+            }
+        }
+    }
+    if (taken) atomic_fetch_add_explicit(&ctl->done, taken, memory_order_acq_rel);
+    return taken;
+}
+
+/* Waits until *counter reaches target. For a stage (g != 0) with a progress callback, it wakes
+   at least every 10 ms to report the bands done; when the callback asks to stop, the bands not
+   yet claimed are taken away, the ones in flight waited for, and *cancelled set. */
+static pp_status pool_wait(struct pp_fork_pool *p, pp_ctx *ctx, _Atomic uint32_t *counter,
+                           uint32_t target, const char *when, uint32_t g, bool *cancelled)
+{
+    const bool report = g != 0 && ctx->progress;
     for (;;) {
         for (int i = 0; i <= p->n; i++) p->pfd[i].revents = 0;
         if (atomic_load_explicit(counter, memory_order_acquire) == target) return PP_OK;
+        if (report && !*cancelled) {
+            uint32_t done = atomic_load_explicit(counter, memory_order_acquire);
+            if (ctx->progress(ctx->progress_user, (int)done, (int)target) != 0) {
+                *cancelled = true;
+                steal_bands(p->ctl, p->n, g);
+                continue;
+            }
+        }
         /* Deaths (lifeline hang-ups) and completion (the eventfd) wake us; the timeout is a
            backstop against a lost wake-up and a lifeline that cannot hang up (check_exits). */
-        int r = poll(p->pfd, (nfds_t)p->n + 1, 1000);
+        int r = poll(p->pfd, (nfds_t)p->n + 1, report ? 10 : 1000);
         if (r < 0) {
             if (errno == EINTR) continue;
             int e = errno;
@@ -587,7 +620,7 @@ static pp_status pool_start(struct pp_fork_pool *p, pp_ctx *ctx, int n)
                        strerror(err));
     }
     p->fork_tid = gettid();
-    pp_status st = pool_wait(p, ctx, &ctl->ready, (uint32_t)n, "during start-up");
+    pp_status st = pool_wait(p, ctx, &ctl->ready, (uint32_t)n, "during start-up", 0, NULL);
     if (st) {
         char msg[PP_ERRMSG_MAX];
         snprintf(msg, sizeof msg, "%s", ctx->errmsg);
@@ -692,6 +725,7 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     }
     if ((status = check_deaths(p, ctx, "while idle"))) return status;
 
+    if ((status = pp_progress_report(ctx, 0, nb))) return status;
     double t0 = now_ms();
     struct fork_ctl *ctl = p->ctl;
     memcpy(&ctl->stage, st, sizeof *st);
@@ -715,7 +749,11 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     atomic_store_explicit(&ctl->gen, g, memory_order_release);
     futex(&ctl->gen, FUTEX_WAKE, (uint32_t)(nb < p->n ? nb : p->n), NULL);
 
-    if ((status = pool_wait(p, ctx, &ctl->done, (uint32_t)nb, ""))) return status;
+    bool cancelled = false;
+    if ((status = pool_wait(p, ctx, &ctl->done, (uint32_t)nb, "", g, &cancelled))) return status;
+    if (cancelled)
+        return pp_fail(ctx, PP_ERR_INTERRUPTED, "interrupted by the progress callback (%d of %d "
+                       "bands of a stage done)", (int)atomic_load(&ctl->done), nb);
 
     int e = atomic_load_explicit(&ctl->fail_errno, memory_order_acquire);
     if (e)
@@ -726,7 +764,7 @@ static pp_status fork_run(pp_ctx *ctx, const pp_stage *st)
     p->stats.stages++;
     p->stats.last_stage_ms = ms;
     p->stats.total_stage_ms += ms;
-    return PP_OK;
+    return pp_progress_report(ctx, nb, nb);
 }
 
 static void arena_release_block(void *owner, void *ptr, size_t bytes)

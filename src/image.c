@@ -106,8 +106,9 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
 
 pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_image **out)
 {
-    if (!ctx || !out) return PP_ERR_INVALID;
+    if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
+    if (!out) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_new: out is NULL");
     pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), width, height, channels, out);
     if (st) return st;
     memset((*out)->data, 0, (*out)->block.bytes);
@@ -117,9 +118,10 @@ pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_imag
 pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int channels,
                         size_t stride, pp_image **out)
 {
-    if (!ctx || !out) return PP_ERR_INVALID;
-    *out = NULL;
+    if (out) *out = NULL;
+    if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
+    if (!out) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: out is NULL");
     if (!data) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: data is NULL");
     /* nothing is allocated: the pixel limit applies, the memory limit does not */
     pp_status st = check_size(ctx, "image", width, height, channels, NULL, false);

@@ -104,7 +104,10 @@ struct pp_heap;      /* heap.c */
 struct pp_ctx {
     pp_backend backend;
     int workers;   /* as set; 0 = auto */
+    int auto_workers; /* the CPU budget when the context was made: what 0 means */
     int band_rows; /* 0 = auto */
+    pp_progress_fn progress; /* NULL: none (pp_ctx_set_progress) */
+    void *progress_user;
     uint64_t max_pixels;
     uint64_t max_memory; /* bytes of pixel buffers one load or one pipeline run may hold;
                             checked before allocating (see pp_ctx_set_max_memory) */
@@ -141,14 +144,31 @@ pp_status pp_fail(pp_ctx *ctx, pp_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pp_clear_error(pp_ctx *ctx);
 int pp_online_cpus(void); /* CPUs this process may run on (affinity; sys.c) */
+/* The CPU limit of a cgroup hierarchy (sys.c): `root` is where cgroupfs is mounted
+   (/sys/fs/cgroup), `self_cgroup` the file listing this process's cgroups (/proc/self/cgroup).
+   Reads cgroup v2 cpu.max ("quota period" or "max period") and cgroup v1 cpu.cfs_quota_us /
+   cpu.cfs_period_us along this process's cgroup path and its ancestors, and returns the
+   smallest ceil(quota / period), or 0 when there is no quota. (pp_cpu_budget uses it.) */
+int pp_cgroup_cpus(const char *root, const char *self_cgroup);
 
-/* The worker count the context asks for: its setting, or every CPU when that is 0 (auto). */
+/* The worker count the context asks for: its setting, or the CPU budget read when the context
+   was made (pp_cpu_budget) when that is 0 (auto). */
 static inline int pp_workers_setting(const pp_ctx *ctx)
 {
-    return ctx->workers > 0 ? ctx->workers : pp_online_cpus();
+    return ctx->workers > 0 ? ctx->workers : ctx->auto_workers > 0 ? ctx->auto_workers : 1;
 }
 
 uint64_t pp_default_max_memory(void); /* a new context's memory limit (ctx.c) */
+
+/* The progress callback, for executors (on the calling thread only): bands done of total in the
+   stage being run. Returns PP_OK, or PP_ERR_INTERRUPTED with its message when the callback asks
+   to stop. */
+static inline pp_status pp_progress_report(pp_ctx *ctx, int done, int total)
+{
+    if (!ctx->progress || ctx->progress(ctx->progress_user, done, total) == 0) return PP_OK;
+    return pp_fail(ctx, PP_ERR_INTERRUPTED, "interrupted by the progress callback (%d of %d "
+                   "bands of a stage done)", done, total);
+}
 
 /* ---- images ------------------------------------------------------------------------------ */
 

@@ -335,10 +335,25 @@ pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path)
                        "(use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)", path, ext);
     }
 
+    /* A symbolic link is written through: its target is replaced (atomically, in the target's
+       folder) and the link stays, as cp, ImageMagick and vips do. A dangling link is an error. */
+    const char *name = path;
+    char *target = NULL;
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        target = realpath(path, NULL);
+        if (!target)
+            return pp_fail(ctx, PP_ERR_IO, "%s: a symbolic link whose target cannot be "
+                           "reached: %s", path, strerror(errno));
+        path = target;
+    }
     char *tmp = NULL;
     int fd = create_temp(path, &tmp);
-    if (fd < 0) return pp_fail(ctx, PP_ERR_IO, "%s: cannot create the file: %s", path,
-                               strerror(errno));
+    if (fd < 0) {
+        st = pp_fail(ctx, PP_ERR_IO, "%s: cannot create the file: %s", name, strerror(errno));
+        free(target);
+        return st;
+    }
     /* Replacing a file keeps its permissions, as writing over it would. */
     struct stat old;
     if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) (void)fchmod(fd, old.st_mode & 0777);
@@ -348,18 +363,20 @@ pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path)
         close(fd);
         unlink(tmp);
         free(tmp);
-        return pp_fail(ctx, PP_ERR_IO, "%s: %s", path, strerror(err));
+        free(target);
+        return pp_fail(ctx, PP_ERR_IO, "%s: %s", name, strerror(err));
     }
     pp_sink s = {0};
     s.f = f;
-    st = encode(ctx, image, fmt, &s, path);
+    st = encode(ctx, image, fmt, &s, name);
     errno = 0;
     if (fclose(f) != 0 && st == PP_OK)
-        st = pp_fail(ctx, PP_ERR_IO, "%s: %s", path, strerror(errno ? errno : EIO));
+        st = pp_fail(ctx, PP_ERR_IO, "%s: %s", name, strerror(errno ? errno : EIO));
     if (st == PP_OK && rename(tmp, path) != 0)
-        st = pp_fail(ctx, PP_ERR_IO, "%s: cannot rename the temporary file into place: %s", path,
+        st = pp_fail(ctx, PP_ERR_IO, "%s: cannot rename the temporary file into place: %s", name,
                      strerror(errno));
     if (st != PP_OK) unlink(tmp);
     free(tmp);
+    free(target);
     return st;
 }

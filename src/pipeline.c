@@ -285,9 +285,12 @@ static pp_status copy_into(run_state *rs, const pp_image *im, slot *s)
 
 pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in, pp_image **out)
 {
-    if (!ctx || !pl || !in || !out) return PP_ERR_INVALID;
-    *out = NULL;
+    if (out) *out = NULL;
+    if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
+    if (!pl || !in || !out)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_pipeline_run: %s is NULL",
+                       !pl ? "the pipeline" : !in ? "the input image" : "out");
     run_state rs = {.ctx = ctx, .ex = pp_executor_for(ctx->backend)};
     pp_image *res = calloc(1, sizeof *res);
     if (!res) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
@@ -332,7 +335,12 @@ fail:
 
 pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image **out)
 {
-    if (!ctx || !spec || !in || !out) return PP_ERR_INVALID;
+    if (out) *out = NULL;
+    if (!ctx) return PP_ERR_INVALID;
+    pp_clear_error(ctx);
+    if (!spec || !in || !out)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_apply: %s is NULL",
+                       !spec ? "the spec" : !in ? "the input image" : "out");
     pp_pipeline *pl;
     pp_status st = pp_pipeline_new(ctx, &pl);
     if (st) return st;
@@ -345,7 +353,8 @@ pp_status pp_apply(pp_ctx *ctx, const char *spec, const pp_image *in, pp_image *
 
 pp_status pp_pipeline_new(pp_ctx *ctx, pp_pipeline **out)
 {
-    if (!out) return PP_ERR_INVALID;
+    if (!out) return ctx ? pp_fail(ctx, PP_ERR_INVALID, "pp_pipeline_new: out is NULL")
+                         : PP_ERR_INVALID;
     *out = calloc(1, sizeof **out);
     if (!*out) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
     return PP_OK;
@@ -375,8 +384,11 @@ static pp_status push(pp_ctx *ctx, pp_pipeline *pl, const pp_filter_inst *inst)
 
 pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pl, const char *spec)
 {
-    if (!ctx || !pl) return PP_ERR_INVALID;
+    if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
+    if (!pl || !spec)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_pipeline_add_spec: %s is NULL",
+                       !pl ? "the pipeline" : "the spec");
     pp_filter_inst *inst = malloc(sizeof *inst);
     if (!inst) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
     pp_status st = pp_parse_spec(ctx, spec, inst);
@@ -388,9 +400,12 @@ pp_status pp_pipeline_add_spec(pp_ctx *ctx, pp_pipeline *pl, const char *spec)
 pp_status pp_pipeline_add(pp_ctx *ctx, pp_pipeline *pl, const char *filter, int nparams,
                           const char *const *keys, const double *values)
 {
-    if (!ctx || !pl || !filter || nparams < 0 || (nparams > 0 && (!keys || !values)))
-        return PP_ERR_INVALID;
+    if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
+    if (!pl || !filter || nparams < 0 || (nparams > 0 && (!keys || !values)))
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_pipeline_add: %s",
+                       !pl ? "the pipeline is NULL" : !filter ? "the filter name is NULL"
+                       : nparams < 0 ? "nparams is negative" : "keys or values is NULL");
     const pp_filter_def *d = pp_filter_or_fail(ctx, filter);
     if (!d) return PP_ERR_SPEC;
     pp_filter_inst *inst = calloc(1, sizeof *inst);

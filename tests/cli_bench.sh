@@ -27,7 +27,7 @@ lines = [l for l in sys.stdin.read().splitlines() if not l.startswith('#')]
 rows = list(csv.reader(lines))
 want = ['kind', 'workload', 'backend', 'workers', 'width', 'height', 'channels', 'runs',
         'median_ms', 'min_ms', 'max_ms', 'mpix_per_s', 'speedup', 'efficiency',
-        'serial_fraction', 'cpu_per_wall', 'hash', 'identical']
+        'serial_fraction', 'cpu_per_wall', 'hash', 'identical', 'flag']
 assert rows[0] == want, rows[0]
 for r in rows[1:]:
     assert len(r) == len(want), r

@@ -1,6 +1,6 @@
 /*
  * test_batch.c - unit tests of the pieces of `pixpool batch` that the shell test cannot reach
- * easily: the cgroup CPU quota reader (on fake cgroup trees), the jobs x threads planner, path
+ * easily: the jobs x threads planner (the budget itself is the library's: test_budget.c), path
  * normalisation, output names, the walk (loops, the output folder, order), collisions, shards
  * and JSON string escaping. It links the CLI's object library (pixpool_cli_obj).
  */
@@ -48,92 +48,6 @@ static void rm_rf(char *dir)
 }
 
 /* ---- the CPU budget ---------------------------------------------------------------------- */
-
-Test(budget, cgroup_v2_quota_rounds_up)
-{
-    char *d = tmpdir();
-    put(d, "self", "0::/\n");
-    put(d, "fs/cpu.max", "150000 100000\n");
-    char root[4200], self[4200];
-    snprintf(root, sizeof root, "%s/fs", d);
-    snprintf(self, sizeof self, "%s/self", d);
-    cr_assert_eq(batch_cgroup_cpus(root, self), 2);
-    put(d, "fs/cpu.max", "max 100000\n");
-    cr_assert_eq(batch_cgroup_cpus(root, self), 0);
-    put(d, "fs/cpu.max", "50000 100000\n");
-    cr_assert_eq(batch_cgroup_cpus(root, self), 1);
-    rm_rf(d);
-}
-
-Test(budget, cgroup_v2_smallest_along_the_path)
-{
-    char *d = tmpdir();
-    put(d, "self", "0::/job/step\n");
-    put(d, "fs/cpu.max", "max 100000\n");
-    put(d, "fs/job/cpu.max", "300000 100000\n");
-    put(d, "fs/job/step/cpu.max", "max 100000\n");
-    char root[4200], self[4200];
-    snprintf(root, sizeof root, "%s/fs", d);
-    snprintf(self, sizeof self, "%s/self", d);
-    cr_assert_eq(batch_cgroup_cpus(root, self), 3);
-    put(d, "fs/job/step/cpu.max", "100000 50000\n");
-    cr_assert_eq(batch_cgroup_cpus(root, self), 2);
-    rm_rf(d);
-}
-
-Test(budget, cgroup_v2_namespace_root)
-{
-    /* inside a container the listed path may not exist under the mount: the mount's own
-       cpu.max still counts */
-    char *d = tmpdir();
-    put(d, "self", "0::/docker/abc\n");
-    put(d, "fs/cpu.max", "400000 100000\n");
-    char root[4200], self[4200];
-    snprintf(root, sizeof root, "%s/fs", d);
-    snprintf(self, sizeof self, "%s/self", d);
-    cr_assert_eq(batch_cgroup_cpus(root, self), 4);
-    rm_rf(d);
-}
-
-Test(budget, cgroup_v1_cfs_quota)
-{
-    char *d = tmpdir();
-    put(d, "self", "12:memory:/x\n4:cpu,cpuacct:/x\n");
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "250000\n");
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
-    char root[4200], self[4200];
-    snprintf(root, sizeof root, "%s/fs", d);
-    snprintf(self, sizeof self, "%s/self", d);
-    cr_assert_eq(batch_cgroup_cpus(root, self), 3);
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "-1\n");
-    cr_assert_eq(batch_cgroup_cpus(root, self), 0);
-    rm_rf(d);
-}
-
-Test(budget, no_cgroup_files)
-{
-    char *d = tmpdir();
-    char root[4200], self[4200];
-    snprintf(root, sizeof root, "%s/none", d);
-    snprintf(self, sizeof self, "%s/none-self", d);
-    cr_assert_eq(batch_cgroup_cpus(root, self), 0);
-    rm_rf(d);
-}
-
-Test(budget, environment_limits)
-{
-    char why[256];
-    setenv("OMP_NUM_THREADS", "1,4", 1);
-    cr_assert_eq(batch_cpu_budget(why, sizeof why), 1);
-    cr_assert(strstr(why, "OMP_NUM_THREADS 1"), "%s", why);
-    unsetenv("OMP_NUM_THREADS");
-    setenv("SLURM_CPUS_PER_TASK", "1", 1);
-    cr_assert_eq(batch_cpu_budget(why, sizeof why), 1);
-    setenv("SLURM_CPUS_PER_TASK", "junk", 1);
-    cr_assert_geq(batch_cpu_budget(why, sizeof why), 1);
-    unsetenv("SLURM_CPUS_PER_TASK");
-    cr_assert_leq(batch_cpu_budget(why, sizeof why), pp_cpu_count());
-}
 
 Test(budget, plan)
 {

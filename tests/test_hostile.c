@@ -716,7 +716,8 @@ Test(hostile_decoders, psd)
     for (int k = 0; k < 3; k++) u8(&b, 3), be16(&b, 0x0000), be16(&b, 0xffff);
     img = load_ok(ctx, &b, "rle16.psd");
     d = pp_image_data(img);
-    cr_assert(d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 255 && d[4] == 255 && d[7] == 255);
+    cr_assert_eq(pp_image_channels(img), 3); /* RGB in the file: no alpha made up */
+    cr_assert(d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 255 && d[4] == 255 && d[5] == 255);
     pp_image_free(img);
     buf_free(&b);
 

@@ -763,9 +763,30 @@ Test(io_stb, gif87a_first_frame)
 
     pp_ctx *ctx = new_ctx();
     pp_image *img;
+    /* no transparent colour: the channels the file has, RGB (stb alone gives RGBA) */
     cr_assert_eq(pp_load_mem(ctx, gif, n, "t.gif", &img), PP_OK, "%s", pp_ctx_last_error(ctx));
-    const uint8_t want[16] = {255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 200, 100, 50, 255};
-    expect_image(img, 2, 2, 4, want);
+    const uint8_t want[12] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 100, 50};
+    expect_image(img, 2, 2, 3, want);
+    pp_image_free(img);
+
+    /* the same frame as GIF89a behind a graphic control extension: transparent colour 1 gives
+       RGBA with that pixel's alpha 0; the flag off gives RGB again */
+    uint8_t gif89[80];
+    size_t head = 6 + 7 + 12;
+    memcpy(gif89, gif, head);
+    memcpy(gif89, "GIF89a", 6);
+    const uint8_t gce[8] = {0x21, 0xf9, 4, 1, 0, 0, 1, 0};
+    memcpy(gif89 + head, gce, 8);
+    memcpy(gif89 + head + 8, gif + head, n - head);
+    size_t n89 = n + 8;
+    cr_assert_eq(pp_load_mem(ctx, gif89, n89, "t89.gif", &img), PP_OK, "%s", pp_ctx_last_error(ctx));
+    const uint8_t want89[16] = {255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255, 255, 200, 100, 50, 255};
+    cr_assert_eq(pp_image_channels(img), 4);
+    cr_assert_eq(memcmp(pp_image_data(img), want89, 16), 0);
+    pp_image_free(img);
+    gif89[head + 3] = 0; /* no transparency flag */
+    cr_assert_eq(pp_load_mem(ctx, gif89, n89, "t89.gif", &img), PP_OK, "%s", pp_ctx_last_error(ctx));
+    expect_image(img, 2, 2, 3, want);
     pp_image_free(img);
 
     char *dir = make_tmpdir();
@@ -776,7 +797,7 @@ Test(io_stb, gif87a_first_frame)
     cr_assert_eq(info.format, PP_FORMAT_GIF);
     cr_assert_eq(info.width, 2);
     cr_assert_eq(info.height, 2);
-    cr_assert_eq(info.channels, 4);
+    cr_assert_eq(info.channels, 3);
     cr_assert_eq(info.depth, 8);
     free(path);
     remove_tmpdir(dir);
@@ -821,23 +842,23 @@ Test(io_stb, psd_8_and_16_bit)
             planes[i] = (uint16_t)(depth == 8 ? i * 13 : i * 3571 + 0x1234);
         size_t size;
         uint8_t *psd = make_psd(W, H, depth, planes, &size);
-        uint8_t want[W * H * 4];
+        uint8_t want[W * H * 3]; /* 3 channels in the file: RGB, no alpha added */
         for (int p = 0; p < W * H; p++) {
             for (int k = 0; k < 3; k++) {
                 unsigned v = planes[k * W * H + p];
-                want[4 * p + k] = depth == 8 ? (uint8_t)v : round16(v);
+                want[3 * p + k] = depth == 8 ? (uint8_t)v : round16(v);
             }
-            want[4 * p + 3] = 255;
         }
         pp_image *img;
         cr_assert_eq(pp_load_mem(ctx, psd, size, "t.psd", &img), PP_OK, "%s",
                      pp_ctx_last_error(ctx));
-        expect_image(img, W, H, 4, want);
+        expect_image(img, W, H, 3, want);
         pp_image_free(img);
         write_bytes(path, psd, size);
         pp_image_info info;
         cr_assert_eq(pp_info(ctx, path, &info), PP_OK, "%s", pp_ctx_last_error(ctx));
         cr_assert_eq(info.format, PP_FORMAT_PSD);
+        cr_assert_eq(info.channels, 3);
         cr_assert_eq(info.width, W);
         cr_assert_eq(info.height, H);
         cr_assert_eq(info.depth, depth);

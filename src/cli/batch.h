@@ -58,6 +58,10 @@ typedef struct batch_list {
     batch_item *items;
     size_t count, cap;
     int errors; /* folders or list entries that could not be read (already reported) */
+    /* what the walk passed over, by reason (-v names each): */
+    size_t not_image;   /* files whose name has no image extension */
+    size_t not_entered; /* sub-folders without -r */
+    size_t not_regular; /* devices, sockets, FIFOs */
 } batch_list;
 
 /* Result of one file. */
@@ -71,18 +75,6 @@ typedef struct batch_result {
 } batch_result;
 
 /* ---- batch_budget.c ---------------------------------------------------------------------- */
-
-/* The CPU limit of a cgroup hierarchy: `root` is where cgroupfs is mounted (/sys/fs/cgroup),
-   `self_cgroup` the file listing this process's cgroups (/proc/self/cgroup). Reads cgroup v2
-   cpu.max ("quota period" or "max period") and cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us
-   along this process's cgroup path and its ancestors, and returns the smallest
-   ceil(quota / period), or 0 when there is no limit. */
-int batch_cgroup_cpus(const char *root, const char *self_cgroup);
-
-/* The worker budget: the smallest of pp_cpu_count() (affinity), the cgroup quota,
-   OMP_NUM_THREADS and SLURM_CPUS_PER_TASK (when set). `why` receives a description such as
-   "affinity 16, cgroup 4, OMP_NUM_THREADS 8". Always >= 1. */
-int batch_cpu_budget(char *why, size_t whylen);
 
 /* Chooses jobs (files in flight) and threads (workers inside one file) from what was asked
    (0 = automatic), the budget and the number of files, so that jobs x threads <= budget.

@@ -227,6 +227,21 @@ typedef struct walker {
     batch_list *list;
 } walker;
 
+/* A file passed over for its name: counted, and named with -v. */
+static void skipped_file(walker *w, const char *abs, const char *why)
+{
+    w->list->not_image++;
+    if (w->verbose) {
+        const char *dot = strrchr(abs, '.');
+        const char *slash = strrchr(abs, '/');
+        if (dot && (!slash || dot > slash + 1))
+            fprintf(stderr, "pixpool: note: %s: skipped, %s (extension %s is not read)\n", abs,
+                    why, dot);
+        else
+            fprintf(stderr, "pixpool: note: %s: skipped, %s (no extension)\n", abs, why);
+    }
+}
+
 static void walk_dir(walker *w, const char *abs, const char *rel)
 {
     DIR *d = opendir(abs);
@@ -255,7 +270,10 @@ static void walk_dir(walker *w, const char *abs, const char *rel)
             w->list->errors++;
         } else if (S_ISDIR(st.st_mode)) {
             if (!w->recursive) {
-                /* not descending */
+                w->list->not_entered++;
+                if (w->verbose)
+                    fprintf(stderr, "pixpool: note: %s: skipped, a sub-folder (-r descends)\n",
+                            cabs);
             } else if (w->skip_valid && st.st_dev == w->skip_dev && st.st_ino == w->skip_ino) {
                 if (w->verbose)
                     fprintf(stderr, "pixpool: note: %s: the output folder, not descending\n", cabs);
@@ -282,9 +300,17 @@ static void walk_dir(walker *w, const char *abs, const char *rel)
                 /* a link to a file (or a dangling one, which then fails with its reason) */
                 uint64_t size = stat(cabs, &t) == 0 ? (uint64_t)t.st_size : 0;
                 if (list_add(w->list, crel, size, NULL) == 0) crel = NULL;
+            } else {
+                skipped_file(w, cabs, "not an image name");
             }
         } else if (S_ISREG(st.st_mode) && batch_is_image_name(name)) {
             if (list_add(w->list, crel, (uint64_t)st.st_size, NULL) == 0) crel = NULL;
+        } else if (S_ISREG(st.st_mode)) {
+            skipped_file(w, cabs, "not an image name");
+        } else {
+            w->list->not_regular++;
+            if (w->verbose)
+                fprintf(stderr, "pixpool: note: %s: skipped, not a regular file\n", cabs);
         }
         free(cabs);
         free(crel);

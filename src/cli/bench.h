@@ -43,6 +43,7 @@ typedef struct bench_cell {
     double karp_flatt; /* NAN for p = 1 or unknown */
     double cpu_over_wall; /* CPU time (this process's threads + reaped fork workers) over the
                              wall time of all the cell's runs; ~1 on one core, ~p on p */
+    const char *flag;     /* why the cell's figures mean little (a static string), or NULL */
 } bench_cell;
 
 /* One workload: a pipeline measured on every cell. */
@@ -132,11 +133,23 @@ typedef struct bench_report {
     bench_workload *workloads;
     /* batch (batch_valid) */
     int batch_valid;
+    int csv_no_comments; /* --csv-header none: the CSV begins with its header row */
     bench_batch batch;
     int ok; /* 0 when a result differed from serial's */
 } bench_report;
 
+/* Short cells get more runs when --repeat is not given: at least this long timed in all ... */
+#define BENCH_MIN_CELL_MS 200.0
+/* ... within this many runs */
+#define BENCH_MAX_AUTO_REPEAT 1000
+
 /* ---- bench_util.c ------------------------------------------------------------------------- */
+
+/* Sets c->flag when the cell's figures mean little: fewer than 3 runs, a median over 1.5 times
+   the fastest run (noise; the slowest run is not used: one preempted run says little), a sub-millisecond median from fewer than 30 runs timed under BENCH_MIN_CELL_MS in all,
+   an efficiency above 1.1 or a serial fraction outside -0.1..1.1 (noise, not scaling); the
+   serial cell's own flag spreads to the speedups computed from it. */
+void bench_flag_cell(bench_cell *c, const bench_cell *serial);
 
 /* Set by the SIGINT/SIGTERM handler while a benchmark runs. */
 extern volatile sig_atomic_t bench_interrupted;

@@ -136,6 +136,7 @@ static void table_workload(FILE *f, const bench_report *r, const bench_workload 
                 num(h, sizeof h, t ? x->karp_flatt : NAN, 3, -1e9),
                 num(l, sizeof l, x->cpu_over_wall, 2, 0), x->identical ? "identical" : (snprintf(k, sizeof k, "DIFFERS %016llx",
                                                        (unsigned long long)x->hash), k));
+        if (x->flag) fprintf(f, "           ^ unreliable: %s\n", x->flag);
     }
 }
 
@@ -194,16 +195,18 @@ static void csv_row_start(FILE *f, const char *kind, const char *workload, const
 
 void bench_write_csv(FILE *f, const bench_report *r)
 {
-    facts_lines(f, r, "# ");
-    if (!r->batch_valid) image_line(f, r, "# ");
+    if (!r->csv_no_comments) {
+        facts_lines(f, r, "# ");
+        if (!r->batch_valid) image_line(f, r, "# ");
+    }
     fputs("kind,workload,backend,workers,width,height,channels,runs,median_ms,min_ms,max_ms,"
-          "mpix_per_s,speedup,efficiency,serial_fraction,cpu_per_wall,hash,identical\n",
+          "mpix_per_s,speedup,efficiency,serial_fraction,cpu_per_wall,hash,identical,flag\n",
           f);
     if (r->io_valid) {
         csv_row_start(f, "io", "decode", "-", 1);
-        fprintf(f, "%d,%d,%d,1,%.6g,,,,,,,,,\n", r->width, r->height, r->channels, r->decode_ms);
+        fprintf(f, "%d,%d,%d,1,%.6g,,,,,,,,,,\n", r->width, r->height, r->channels, r->decode_ms);
         csv_row_start(f, "io", r->encode_format, "-", 1);
-        fprintf(f, "%d,%d,%d,1,%.6g,,,,,,,,,\n", r->width, r->height, r->channels, r->encode_ms);
+        fprintf(f, "%d,%d,%d,1,%.6g,,,,,,,,,,\n", r->width, r->height, r->channels, r->encode_ms);
     }
     if (r->startup_valid) {
         const bench_startup *s = &r->startup;
@@ -229,7 +232,7 @@ void bench_write_csv(FILE *f, const bench_report *r)
             if (!rows[i].ok) continue;
             csv_row_start(f, "startup", rows[i].what, rows[i].backend, rows[i].workers);
             int touch = strstr(rows[i].what, "touch") || strstr(rows[i].what, "rewrite");
-            fprintf(f, "%d,%d,%d,%d,%.6g,,,,,,,,,\n", touch ? s->touch_w : s->tiny_w,
+            fprintf(f, "%d,%d,%d,%d,%.6g,,,,,,,,,,\n", touch ? s->touch_w : s->tiny_w,
                     touch ? s->touch_h : s->tiny_h, touch ? s->touch_c : 3, rows[i].runs, rows[i].v);
         }
     }
@@ -253,7 +256,9 @@ void bench_write_csv(FILE *f, const bench_report *r)
             }
             fputc(',', f);
             csv_num(f, c->cpu_over_wall, 0);
-            fprintf(f, ",%016llx,%d\n", (unsigned long long)c->hash, c->identical);
+            fprintf(f, ",%016llx,%d,", (unsigned long long)c->hash, c->identical);
+            if (c->flag) csv_str(f, c->flag);
+            fputc('\n', f);
         }
     }
     if (r->batch_valid) {
@@ -269,7 +274,7 @@ void bench_write_csv(FILE *f, const bench_report *r)
             csv_num(f, x->speedup / x->jobs, 0);
             fputs(",,", f);
             csv_num(f, x->cpu_over_wall, 0);
-            fputs(",,\n", f);
+            fputs(",,,\n", f);
         }
     }
 }
@@ -414,6 +419,9 @@ void bench_write_json(FILE *f, const bench_report *r)
             json_num(f, c->timed ? c->karp_flatt : NAN, -1e9);
             fputs(", \"cpu_over_wall\": ", f);
             json_num(f, c->cpu_over_wall, 0);
+            fputs(", \"flag\": ", f);
+            if (c->flag) cli_json_string(f, c->flag);
+            else fputs("null", f);
             fputs("}", f);
         }
         fputs("\n     ]}", f);

@@ -360,3 +360,23 @@ const char *bench_backend_name(int backend)
     default: return "?";
     }
 }
+
+void bench_flag_cell(bench_cell *c, const bench_cell *serial)
+{
+    c->flag = NULL;
+    if (!c->timed) return;
+    const bench_stats *t = &c->t;
+    if (t->runs < 3)
+        c->flag = "fewer than 3 runs";
+    else if (t->min > 0 && t->median > 1.5 * t->min)
+        c->flag = "median over 1.5 times the fastest run: noisy";
+    else if (t->median < 1.0 && t->runs < 30 && t->median * t->runs < BENCH_MIN_CELL_MS)
+        c->flag = "sub-millisecond cell measured too briefly";
+    else if (c != serial && serial->timed && serial->flag)
+        c->flag = "the serial baseline is unreliable";
+    else if (c->efficiency > 1.1)
+        c->flag = "efficiency above 1: noise or cache effects, not scaling";
+    else if (c->workers > 1 && isfinite(c->karp_flatt) &&
+             (c->karp_flatt < -0.1 || c->karp_flatt > 1.1))
+        c->flag = "serial fraction outside 0..1";
+}

@@ -23,6 +23,12 @@ int cli_parse_subsample(const char *s, int *out);
 /* --tiff-compression none|lzw|deflate|packbits: 0 with *out a pp_tiff_compression, else -1
    (message printed). */
 int cli_parse_tiff_compression(const char *s, int *out);
+/* An output format by name, case-insensitively: png, jpg, jpeg, bmp, tga, tif, tiff (the
+   names CLI_FORMAT_NAMES lists); PP_FORMAT_UNKNOWN for any other. */
+pp_format cli_format_from_name(const char *s);
+#define CLI_FORMAT_NAMES "png, jpg (or jpeg), bmp, tga, tif (or tiff)"
+/* Reads all of f into a new malloc()ed buffer; 0, or -1 with errno set. */
+int cli_read_all(FILE *f, void **data, size_t *size);
 /* Parses a byte count: digits with an optional binary suffix K, M, G or T (KiB ... TiB; "KiB",
    "k", "kb" and the like are accepted too), at least 1; prints a usage error and returns -1 on
    failure. */
@@ -31,6 +37,17 @@ int cli_parse_size(const char *opt, const char *s, uint64_t *out);
    separated list of exif, xmp, icc, density, other, all, into pp_meta_kind flags; prints a
    usage error and returns -1 on failure. */
 int cli_parse_strip(const char *s, unsigned *out);
+/* Flushes f and checks it for a write error; on one prints "pixpool: error: NAME: write error:
+   REASON" and returns -1, else 0. Every stream a command writes is checked so (stdout in main). */
+int cli_check_stream(FILE *f, const char *name);
+/* cli_check_stream, then fclose (whose failure is a write error too); -1 on any error. */
+int cli_close_stream(FILE *f, const char *name);
+/* Writes size bytes to fd (all of them, through EINTR); on failure prints "pixpool: error:
+   NAME: write error: REASON" and returns -1. */
+int cli_write_fd(int fd, const void *data, size_t size, const char *name);
+/* The one-line usage error for what getopt_long returned as c ('?' unknown option, ':' missing
+   value; the option strings begin with ':' and opterr is 0); returns EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
 /* Exit code for a library status: usage errors (bad spec/argument) 2, others 1. */
 int cli_exit_code(pp_status st);
 /* Writes s as a JSON string (with quotes) to f: the bench and batch reports' one writer.

@@ -5,10 +5,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -69,6 +72,48 @@ int cli_parse_tiff_compression(const char *s, int *out)
     return -1;
 }
 
+pp_format cli_format_from_name(const char *s)
+{
+    static const struct { const char *name; pp_format f; } names[] = {
+        {"png", PP_FORMAT_PNG}, {"jpg", PP_FORMAT_JPEG}, {"jpeg", PP_FORMAT_JPEG},
+        {"bmp", PP_FORMAT_BMP}, {"tga", PP_FORMAT_TGA},  {"tif", PP_FORMAT_TIFF},
+        {"tiff", PP_FORMAT_TIFF}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(s, names[i].name) == 0) return names[i].f;
+    return PP_FORMAT_UNKNOWN;
+}
+
+int cli_read_all(FILE *f, void **data, size_t *size)
+{
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) return -1;
+    for (;;) {
+        if (n == cap) {
+            unsigned char *nb = cap > ((size_t)1 << 40) ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                errno = ENOMEM;
+                return -1;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(buf);
+        errno = e ? e : EIO;
+        return -1;
+    }
+    *data = buf;
+    *size = n;
+    return 0;
+}
+
 int cli_parse_size(const char *opt, const char *s, uint64_t *out)
 {
     static const char units[] = "KMGT";
@@ -94,6 +139,58 @@ int cli_parse_size(const char *opt, const char *s, uint64_t *out)
     }
     *out = (uint64_t)v;
     return 0;
+}
+
+int cli_check_stream(FILE *f, const char *name)
+{
+    errno = 0;
+    int flush_failed = fflush(f) != 0;
+    int e = errno;
+    if (!flush_failed && !ferror(f)) return 0;
+    if (flush_failed && e)
+        cli_error("%s: write error: %s", name, strerror(e));
+    else
+        cli_error("%s: write error", name);
+    return -1;
+}
+
+int cli_close_stream(FILE *f, const char *name)
+{
+    int bad = cli_check_stream(f, name);
+    errno = 0;
+    if (fclose(f) != 0 && !bad) {
+        int e = errno;
+        cli_error("%s: write error%s%s", name, e ? ": " : "", e ? strerror(e) : "");
+        bad = -1;
+    }
+    return bad;
+}
+
+int cli_write_fd(int fd, const void *data, size_t size, const char *name)
+{
+    const unsigned char *p = data;
+    while (size) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            cli_error("%s: write error: %s", name, n < 0 ? strerror(errno) : "nothing written");
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    char shortopt[3] = {'-', (char)optopt, 0};
+    const char *which = optopt > ' ' && optopt < 127 ? shortopt : argv[optind - 1];
+    if (c == ':')
+        cli_error("%s: option '%s' needs a value (see pixpool %s --help)", cmd, which, cmd);
+    else
+        cli_error("%s: unknown option '%s' (see pixpool %s --help)", cmd, which, cmd);
+    return EXIT_USAGE;
 }
 
 int cli_exit_code(pp_status st)

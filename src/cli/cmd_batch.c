@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 static void batch_usage(FILE *f)
 {
     char why[256];
-    int budget = batch_cpu_budget(why, sizeof why);
+    int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
             "usage: pixpool batch [options] [-f SPEC]... INPUT_DIR OUTPUT_DIR\n"
             "\n"
@@ -34,9 +35,9 @@ static void batch_usage(FILE *f)
             "pipeline and output:\n"
             "  -f, --filter SPEC      a filter: NAME or NAME:KEY=VALUE,... (pixpool filters);\n"
             "                         default none: the images are only converted\n"
-            "      --format FMT       png | jpg | bmp | tga | tif | same (default same: .png\n"
-            "                         .jpg .jpeg .bmp .tga .tif .tiff keep their name, others\n"
-            "                         become .png)\n"
+            "      --format FMT       png | jpg (jpeg) | bmp | tga | tif (tiff) | same, in any\n"
+            "                         case (default same: .png .jpg .jpeg .bmp .tga .tif\n"
+            "                         .tiff keep their name, others become .png)\n"
             "      --png-level N      PNG compression 0..9 (default 5)\n"
             "      --quality N        JPEG quality 1..100 (default 90)\n"
             "      --jpeg-subsample auto|444|422|420\n"
@@ -92,10 +93,12 @@ static void batch_usage(FILE *f)
             "                         one on its end (counts, CPU time); see pixpool report\n"
             "      --progress         a progress line on stderr (default: if it is a terminal)\n"
             "      --no-progress      no progress line\n"
-            "  -v, --verbose          also the chosen jobs/threads and folders not entered\n"
+            "  -v, --verbose          also the chosen jobs/threads, folders not entered and each\n"
+            "                         file passed over, with the reason (always counted)\n"
             "  -h, --help             this help\n"
             "\n"
-            "Exit codes: 0 every file ok or skipped, 1 some file failed, 2 usage error (option,\n"
+            "Exit codes: 0 every file ok or skipped, 1 some file failed or the report was not\n"
+            "written whole, 2 usage error (option, --skip-existing with --overwrite,\n"
             "filter spec, INPUT_DIR, --files-from), 130 interrupted (SIGINT or SIGTERM: files in\n"
             "flight are finished (threads) or abandoned (fork); rerun with --skip-existing).\n",
             budget, why);
@@ -150,15 +153,18 @@ static int parse_shard(const char *s, int *k, int *n)
     return 0;
 }
 
+/* --format, in any case: same or one of cli_format_from_name's names. */
 static int parse_format(const char *s)
 {
-    if (!strcmp(s, "same")) return BF_SAME;
-    if (!strcmp(s, "png")) return BF_PNG;
-    if (!strcmp(s, "jpg") || !strcmp(s, "jpeg")) return BF_JPG;
-    if (!strcmp(s, "bmp")) return BF_BMP;
-    if (!strcmp(s, "tga")) return BF_TGA;
-    if (!strcmp(s, "tif") || !strcmp(s, "tiff")) return BF_TIF;
-    return -1;
+    if (!strcasecmp(s, "same")) return BF_SAME;
+    switch (cli_format_from_name(s)) {
+    case PP_FORMAT_PNG: return BF_PNG;
+    case PP_FORMAT_JPEG: return BF_JPG;
+    case PP_FORMAT_BMP: return BF_BMP;
+    case PP_FORMAT_TGA: return BF_TGA;
+    case PP_FORMAT_TIFF: return BF_TIF;
+    default: return -1;
+    }
 }
 
 static const char *backend_name(int b)
@@ -212,9 +218,10 @@ int cmd_batch(int argc, char **argv)
         goto done;
     }
     optind = 1;
+    opterr = 0;
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "f:rb:j:t:0vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:rb:j:t:0vh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (pp_pipeline_add_spec(ctx, pl, optarg) != PP_OK) {
@@ -226,7 +233,7 @@ int cmd_batch(int argc, char **argv)
         case 'r': o.recursive = 1; break;
         case O_FORMAT:
             if ((o.format = parse_format(optarg)) < 0) {
-                cli_error("--format: '%s' is not one of png, jpg, bmp, tga, tif, same", optarg);
+                cli_error("--format: '%s' is not one of %s, same", optarg, CLI_FORMAT_NAMES);
                 goto done;
             }
             break;
@@ -293,12 +300,17 @@ int cmd_batch(int argc, char **argv)
             rc = EXIT_OK;
             goto done;
         default:
-            fprintf(stderr, "see: pixpool batch --help\n");
+            rc = cli_getopt_error("batch", c, argv);
             goto done;
         }
     }
     if (argc - optind != 2) {
         cli_error("batch needs INPUT_DIR and OUTPUT_DIR (see pixpool batch --help)");
+        goto done;
+    }
+    if (o.skip_existing && o.overwrite) {
+        cli_error("--skip-existing and --overwrite cannot be combined (one keeps existing "
+                  "outputs, the other replaces them)");
         goto done;
     }
     if (o.null_sep && !o.files_from) {
@@ -354,7 +366,7 @@ int cmd_batch(int argc, char **argv)
     if (o.shard_n > 1) batch_shard(&list, o.shard_k, o.shard_n);
 
     char why[256];
-    int budget = batch_cpu_budget(why, sizeof why);
+    int budget = pp_cpu_budget(why, sizeof why);
     int jobs, threads;
     if (o.backend == BB_SERIAL && o.threads > 1)
         fprintf(stderr, "pixpool: warning: -t/--threads is ignored with -b serial\n");
@@ -378,6 +390,25 @@ int cmd_batch(int argc, char **argv)
                 o.files_from  ? " from the list"
                 : o.recursive ? ""
                               : " (-r descends into sub-folders)");
+    if (list.not_image || list.not_entered || list.not_regular) {
+        fprintf(stderr, "pixpool: note: passed over in %s:", in_dir);
+        const char *sep = " ";
+        if (list.not_image) {
+            fprintf(stderr, "%s%zu file%s not named as images (.png .jpg .jpeg .bmp .tga .tif "
+                    ".tiff .gif .psd .hdr .pnm .ppm .pgm)", sep, list.not_image,
+                    list.not_image == 1 ? "" : "s");
+            sep = ", ";
+        }
+        if (list.not_entered) {
+            fprintf(stderr, "%s%zu sub-folder%s (-r descends)", sep, list.not_entered,
+                    list.not_entered == 1 ? "" : "s");
+            sep = ", ";
+        }
+        if (list.not_regular)
+            fprintf(stderr, "%s%zu special file%s", sep, list.not_regular,
+                    list.not_regular == 1 ? "" : "s");
+        fprintf(stderr, "%s\n", o.verbose ? "" : "; -v names them");
+    }
 
     /* Until here nothing was written, so an interrupt may simply end the process; from here
        on it is caught, so that only complete outputs remain. */
@@ -423,13 +454,10 @@ int cmd_batch(int argc, char **argv)
         rc = EXIT_OK;
     if (report) batch_report_end(report, &t, failed, list.count, rc);
 done:
-    if (report && report != stdout) {
-        if (fclose(report) != 0 && rc == EXIT_OK) {
-            cli_error("%s: cannot write the report", o.report);
-            rc = EXIT_FAIL;
-        }
-    } else if (report) {
-        fflush(report);
+    if (report) {
+        /* a report that did not arrive whole is a failure, wherever it went */
+        if (report != stdout && cli_close_stream(report, o.report) && rc == EXIT_OK)
+            rc = EXIT_FAIL; /* on standard output main.c checks it */
     }
     batch_signals_restore();
     batch_list_free(&list);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_W 4000
 #define DEFAULT_H 3000
@@ -26,6 +27,8 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 static void bench_usage(FILE *f)
 {
+    char why[256];
+    int budget = pp_cpu_budget(why, sizeof why);
     fprintf(f,
             "usage: pixpool bench [options] [IMAGE]\n"
             "       pixpool bench --batch DIR [options]\n"
@@ -44,14 +47,21 @@ static void bench_usage(FILE *f)
             "  -b, --backends LIST   comma-separated: serial,openmp,fork (default: all; serial is\n"
             "                        always measured, it is the baseline)\n"
             "  -j, --workers LIST    comma-separated worker counts (default: 1, 2, 4, ... up to\n"
-            "                        the CPUs available, %d, and that count itself)\n"
+            "                        the CPU budget and that count itself; the budget is the\n"
+            "                        least of CPU affinity, cgroup quota, OMP_NUM_THREADS and\n"
+            "                        SLURM_CPUS_PER_TASK: here %d: %s)\n"
             "      --repeat N        timed runs per cell (default %d; when not given, fewer -\n"
             "                        at least 3 - where a workload would take over %.0f s)\n"
             "      --warmup N        untimed runs per cell after the check run (default %d)\n"
             "      --size WxH        size of the generated image (default %dx%d)\n"
             "      --channels N      channels of the generated image, 1..4 (default 3)\n"
             "      --format FMT      table | csv | json (default table)\n"
-            "      --plot FILE.svg   also draw speedup versus workers as an SVG chart\n"
+            "      --plot FILE.svg   also draw speedup versus workers as an SVG chart (SVG only:\n"
+            "                        another extension is refused)\n"
+            "      --csv-header comments|none\n"
+            "                        comments (default): the CSV begins with '#' lines on the\n"
+            "                        machine, build and image; none: with its header row only\n"
+            "                        (for pandas, spreadsheets)\n"
             "      --no-startup      skip the start-up cost measurements\n"
             "      --save-image FILE write the generated image (--size, --channels) to FILE and\n"
             "                        exit, to give other tools the same pixels (bench/compare.sh)\n"
@@ -62,7 +72,7 @@ static void bench_usage(FILE *f)
             "\n"
             "Exit codes: 0 success, 1 a measurement failed or a backend's result differed,\n"
             "2 usage error, 130 interrupted. The JSON schema is in docs/BENCH.md.\n",
-            pp_cpu_count(), DEFAULT_REPEAT, DEFAULT_BUDGET_S, DEFAULT_WARMUP, DEFAULT_W, DEFAULT_H);
+            budget, why, DEFAULT_REPEAT, DEFAULT_BUDGET_S, DEFAULT_WARMUP, DEFAULT_W, DEFAULT_H);
 }
 
 static void on_signal(int sig)
@@ -183,7 +193,7 @@ static void join_label(char *buf, size_t n, const char *const *specs, int nspecs
 /* The default worker list: powers of two below the CPU budget, and the budget itself. */
 static void default_workers(int *out, int *n)
 {
-    int budget = pp_cpu_count();
+    int budget = pp_cpu_budget(NULL, 0);
     *n = 0;
     for (int p = 1; p < budget && *n < BENCH_MAX_WORKERS - 1; p *= 2) out[(*n)++] = p;
     out[(*n)++] = budget;
@@ -199,6 +209,7 @@ int cmd_bench(int argc, char **argv)
         {"batch", required_argument, 0, 6},     {"each", no_argument, 0, 7},
         {"channels", required_argument, 0, 8},  {"no-startup", no_argument, 0, 9},
         {"save-image", required_argument, 0, 10}, {"help", no_argument, 0, 'h'},
+        {"csv-header", required_argument, 0, 11},
         {0, 0, 0, 0}};
     static bench_report r; /* large; one per process */
     memset(&r, 0, sizeof r);
@@ -221,7 +232,8 @@ int cmd_bench(int argc, char **argv)
     int rc = EXIT_USAGE, c;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:b:j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:b:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (nspecs == BENCH_MAX_SPECS) {
@@ -251,15 +263,24 @@ int cmd_bench(int argc, char **argv)
             if (parse_size(optarg, &width, &height)) goto done;
             break;
         case 4:
-            if (!strcmp(optarg, "table")) format = FMT_TABLE;
-            else if (!strcmp(optarg, "csv")) format = FMT_CSV;
-            else if (!strcmp(optarg, "json")) format = FMT_JSON;
+            if (!strcasecmp(optarg, "table")) format = FMT_TABLE;
+            else if (!strcasecmp(optarg, "csv")) format = FMT_CSV;
+            else if (!strcasecmp(optarg, "json")) format = FMT_JSON;
             else {
                 cli_error("--format: unknown format '%s' (table, csv or json)", optarg);
                 goto done;
             }
             break;
-        case 5: plot = optarg; break;
+        case 5: {
+            const char *dot = strrchr(optarg, '.');
+            if (!dot || strcasecmp(dot, ".svg") != 0) {
+                cli_error("--plot: %s: only SVG charts are written; name the file .svg (convert "
+                          "it to PNG with e.g. rsvg-convert)", optarg);
+                goto done;
+            }
+            plot = optarg;
+            break;
+        }
         case 6: batch_dir = optarg; break;
         case 7: each = 1; break;
         case 8:
@@ -268,11 +289,19 @@ int cmd_bench(int argc, char **argv)
             break;
         case 9: no_startup = 1; break;
         case 10: save_image = optarg; break;
+        case 11:
+            if (!strcasecmp(optarg, "none")) r.csv_no_comments = 1;
+            else if (!strcasecmp(optarg, "comments")) r.csv_no_comments = 0;
+            else {
+                cli_error("--csv-header: '%s' is not one of comments, none", optarg);
+                goto done;
+            }
+            break;
         case 'h':
             bench_usage(stdout);
             rc = EXIT_OK;
             goto done;
-        default: fprintf(stderr, "see: pixpool bench --help\n"); goto done;
+        default: rc = cli_getopt_error("bench", c, argv); goto done;
         }
     }
     if (argc - optind > 1) {

@@ -482,14 +482,15 @@ int cmd_report(int argc, char **argv)
     long slowest = 5;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_SLOWEST:
             if (cli_parse_int("--slowest", optarg, 0, 1000000, &slowest)) return EXIT_USAGE;
             break;
         case O_JSON: json = 1; break;
         case 'h': report_usage(stdout); return EXIT_OK;
-        default: fprintf(stderr, "see: pixpool report --help\n"); return EXIT_USAGE;
+        default: return cli_getopt_error("report", c, argv);
         }
     }
     if (optind >= argc) {

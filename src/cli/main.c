@@ -3,7 +3,8 @@
  * cli_util.c's; nothing calls back into this file).
  *
  * Exit codes: 0 all good, 1 some work failed, 2 usage error, 130 interrupted.
- * Errors go to stderr as "pixpool: error: FILE: reason".
+ * Errors go to stderr as one line "pixpool: error: FILE: reason" (usage errors too). Standard
+ * output is checked once every command is done: a write error there is exit 1.
  */
 #include "cli.h"
 
@@ -30,13 +31,16 @@ static void usage(FILE *f)
             "  -h, --help     this help (pixpool COMMAND --help for a command's)\n"
             "  -V, --version  print the version\n"
             "\n"
-            "Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.\n");
+            "Exit codes: 0 success, 1 failure (also a lost write to standard output or a\n"
+            "report), 2 usage error, 130 interrupted. Errors are one line on stderr:\n"
+            "pixpool: error: FILE: reason.\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_error("no command given (commands: apply, batch, bench, filters, info, report; see "
+                  "pixpool --help)");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -54,6 +58,18 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "filters")) return cmd_filters(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (commands: apply, batch, bench, filters, info, report; see pixpool --help)", cmd);
+    if (cmd[0] == '-')
+        cli_error("unknown option '%s' (see pixpool --help)", cmd);
+    else
+        cli_error("unknown command '%s' (commands: apply, batch, bench, filters, info, report; "
+                  "see pixpool --help)", cmd);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* whatever went to standard output must have arrived: a lost write is a failure */
+    if (cli_check_stream(stdout, "standard output") && rc == EXIT_OK) rc = EXIT_FAIL;
+    return rc;
 }

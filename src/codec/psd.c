@@ -5,6 +5,7 @@
 #include "codec.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- PSD decoding ------------------------------------------------------------------------ */
 
@@ -15,7 +16,7 @@
    decodes a valid file: the composited image of a version-1 PSD in RGB mode, 8 or 16 bits,
    raw or PackBits (RLE) compressed (runs may cross rows, as stb allows), 1 to 56 channels of
    which the first four are R, G, B, A (missing colour channels are 0, a missing alpha is
-   opaque); always 4 channels out. With alpha, the white matte is removed as stb does (in
+   opaque); 4 channels out when the file has an alpha channel (4 or more channels), else 3. With alpha, the white matte is removed as stb does (in
    single precision, at the file's depth: c = c' / a + max (1 - 1 / a) for 0 < a < max, then
    truncated), clamped to 0..max where stb's result was undefined. 16-bit samples are then
    rounded to 8 bits (v * 255 / 65535). Everything the pixels need is checked to be present
@@ -105,13 +106,14 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
     psd_header h = {0};
     pp_status st = psd_read_header(ctx, name, d, n, &h);
     if (st) return st;
-    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, 4, h.depth};
+    const int oc = h.channels >= 4 ? 4 : 3; /* the channels the file has: no invented alpha */
+    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, oc, h.depth};
     if (!out) {
         *info = hdr;
         return PP_OK;
     }
     size_t bytes;
-    if ((st = pp_check_size(ctx, name, h.width, h.height, 4, &bytes))) return st;
+    if ((st = pp_check_size(ctx, name, h.width, h.height, oc, &bytes))) return st;
     const size_t px = (size_t)h.width * (size_t)h.height, bps = (size_t)h.depth / 8;
     const int planes = h.channels < 4 ? h.channels : 4;
     const size_t plane = px * bps; /* bytes of one channel, unpacked */
@@ -153,13 +155,13 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
         }
     }
     pp_image *img;
-    if ((st = pp_codec_alloc_image(ctx, name, h.width, h.height, 4, &img))) {
+    if ((st = pp_codec_alloc_image(ctx, name, h.width, h.height, oc, &img))) {
         free(raw);
         return st;
     }
     const bool matte = h.channels >= 4;
+    uint8_t o[4];
     for (size_t i = 0; i < px; i++) {
-        uint8_t *o = img->data + i * 4;
         if (bps == 1) {
             const uint8_t *p = raw + i * 4;
             unsigned a = p[3];
@@ -184,6 +186,7 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
             }
             for (int k = 0; k < 4; k++) o[k] = (uint8_t)((v16[k] * 255u + 32767u) / 65535u);
         }
+        memcpy(img->data + i * (size_t)oc, o, (size_t)oc); /* a fresh image is tightly packed */
     }
     free(raw);
     if ((st = pp_psd_read_meta(ctx, name, d + h.res, h.res_len, &img->meta))) {

@@ -59,6 +59,28 @@ static bool bmp_palette_ok(const uint8_t *d, size_t n, int64_t *entries, int *ba
     return true;
 }
 
+/* 1 when the first frame of a GIF declares a transparent colour (the transparency flag of the
+   graphic control extension before its image descriptor), 0 when it does not - then the frame
+   is opaque and decodes to 3 channels - and 1 when the blocks cannot be followed (stb decides). */
+static int gif_first_frame_transparent(const uint8_t *d, size_t n)
+{
+    if (n < 13) return 1;
+    size_t pos = 13;
+    if (d[10] & 0x80) pos += 3u * ((size_t)2 << (d[10] & 7)); /* global colour table */
+    int transparent = 0;
+    while (pos < n) {
+        if (d[pos] == 0x2c) return transparent; /* the first image descriptor */
+        if (d[pos] != 0x21 || pos + 1 >= n) return 1;
+        uint8_t label = d[pos + 1];
+        pos += 2;
+        if (label == 0xf9 && pos + 1 < n && d[pos] >= 4) transparent = d[pos + 1] & 1;
+        while (pos < n && d[pos] != 0) pos += 1u + d[pos]; /* sub-blocks */
+        if (pos >= n) return 1;
+        pos++; /* the block terminator */
+    }
+    return 1;
+}
+
 /* BMP, TGA and GIF (first frame). (PSD has its own decoder: psd.c; JPEG: jpeg_read.c, jpeg_write.c.) */
 pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint8_t *data,
                         size_t size, pp_image_info *info, pp_image **out)
@@ -81,13 +103,15 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
     if (c < 1 || c > 4 || w <= 0 || h <= 0)
         return pp_fail(ctx, PP_ERR_DECODE, "%s: invalid image header (%dx%d, %d channels)", name,
                        w, h, c);
-    pp_image_info hdr = {fmt, w, h, c, 8};
+    /* stb gives every GIF 4 channels; an opaque first frame keeps the 3 the file has */
+    int keep = fmt == PP_FORMAT_GIF && c == 4 && !gif_first_frame_transparent(data, size) ? 3 : c;
+    pp_image_info hdr = {fmt, w, h, keep, 8};
     if (!out) {
         *info = hdr;
         return PP_OK;
     }
     size_t bytes;
-    pp_status st = pp_check_size(ctx, name, w, h, c, &bytes);
+    pp_status st = pp_check_size(ctx, name, w, h, keep, &bytes);
     if (st) return st;
     /* The memory limit covers stb_image's buffers too, estimated per pixel from what it
        allocates: GIF 4 + 4 + 1 bytes (frame, background, history) and the result; BMP/TGA a
@@ -127,12 +151,17 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
                        name, w, h, w2, h2);
     }
     pp_image *img;
-    st = pp_codec_alloc_image(ctx, name, w, h, c, &img);
+    st = pp_codec_alloc_image(ctx, name, w, h, keep, &img);
     if (st) {
         pp_stb_free(pixels);
         return st;
     }
-    memcpy(img->data, pixels, bytes); /* a fresh image is tightly packed */
+    if (keep == c) {
+        memcpy(img->data, pixels, bytes); /* a fresh image is tightly packed */
+    } else { /* RGBA with every alpha 255 (no transparent colour) -> RGB */
+        const uint8_t *s = pixels;
+        for (size_t i = 0; i < (size_t)px; i++) memcpy(img->data + i * 3, s + i * 4, 3);
+    }
     pp_stb_free(pixels);
     if (info) *info = hdr;
     *out = img;
