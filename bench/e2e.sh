@@ -53,7 +53,7 @@
 #   (stb_image_write) subsampled 4:2:0 up to quality 90, libvips and the Magicks keep 4:4:4 from
 #   quality 90 up; the check table prints each output's sampling.
 # - decode-jpg: photo14.jpg decoded and written uncompressed (42 MB) into a tmpfs folder, so
-#   the row is about decoding: pixpool -> BMP (its only uncompressed output), vips copy -> PPM
+#   the row is about decoding: pixpool -> uncompressed TIFF (its default TIFF), vips copy -> PPM
 #   (vips writes no BMP), ImageMagick and GraphicsMagick -> BMP, and `djpeg -outfile OUT.ppm`
 #   (libjpeg-turbo's own tool) as the reference decoder, into the same folder.
 # - batch-jpg: batch-jpg/ -> blur sigma 2, then the 3x3 sharpen 0 -1 0 / -1 5 -1 / 0 -1 0 ->
@@ -407,17 +407,17 @@ row_decode() {
   local wl=decode-jpg O=$SHM/decode-jpg in=$IN14J
   rm -rf "$O" && mkdir -p "$O"
   KEYS=() CMDS=() PREPS=() OUTS=() SLOW=()
-  has_tool pixpool && add pixpool 0 "$O/pixpool.bmp" "rm -f $O/pixpool.bmp" "$PPX apply $in $O/pixpool.bmp"
+  has_tool pixpool && add pixpool 0 "$O/pixpool.tif" "rm -f $O/pixpool.tif" "$PPX apply $in $O/pixpool.tif"
   has_tool vips && add vips 0 "$O/vips.ppm" "rm -f $O/vips.ppm" "vips copy $in $O/vips.ppm"
   has_tool im && add im 0 "$O/im.bmp" "rm -f $O/im.bmp" "MAGICK_CONFIGURE_PATH=$W/im convert-im6.q16 $in $O/im.bmp"
   has_tool gm && add gm 0 "$O/gm.bmp" "rm -f $O/gm.bmp" "gm convert $in $O/gm.bmp"
   has_tool djpeg && add djpeg 0 "$O/djpeg.ppm" "rm -f $O/djpeg.ppm" "djpeg -outfile $O/djpeg.ppm $in"
   ((${#KEYS[@]})) || { note "$wl: no tool to run"; return; }
-  timing "$wl" "photo14.jpg decoded, written uncompressed (BMP or PPM) into tmpfs" "$WARM"
+  timing "$wl" "photo14.jpg decoded, written uncompressed (TIFF, PPM or BMP) into tmpfs" "$WARM"
   if ((CHECKS)); then
     echo "== $wl: checking outputs ..." >&2
     local i ref=""
-    [[ -s $O/pixpool.bmp ]] && ref=$O/pixpool.bmp
+    [[ -s $O/pixpool.tif ]] && ref=$O/pixpool.tif
     [[ -s $O/djpeg.ppm ]] && ref=$O/djpeg.ppm
     for ((i = 0; i < ${#KEYS[@]}; i++)); do check "$wl" "${KEYS[i]}" "${OUTS[i]}" "$ref"; done
   fi
