@@ -1,9 +1,13 @@
 /*
  * helpers.c - shared helpers for the Criterion tests.
  */
+#define _GNU_SOURCE /* mkdtemp */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 pp_ctx *th_ctx(pp_backend backend, int workers)
@@ -55,4 +59,37 @@ pp_image *th_apply(pp_ctx *ctx, const char *spec, const pp_image *in)
     pp_status st = pp_apply(ctx, spec, in, &out);
     cr_assert_eq(st, PP_OK, "%s: %s", spec, pp_ctx_last_error(ctx));
     return out;
+}
+
+char *th_tmpdir(const char *what)
+{
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "/tmp/pp-test-%s-XXXXXX", what);
+    char *d = strdup(tmpl);
+    cr_assert_not_null(d);
+    cr_assert_not_null(mkdtemp(d), "mkdtemp: %s", strerror(errno));
+    return d;
+}
+
+void th_put(const char *dir, const char *rel, const char *text)
+{
+    char path[4096], cmd[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+    cr_assert_eq(system(cmd), 0);
+    *slash = '/';
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+}
+
+void th_rm_rf(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(dir);
 }

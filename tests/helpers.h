@@ -18,5 +18,11 @@ pp_image *th_image_from(pp_ctx *ctx, int w, int h, int c, const uint8_t *px);
 int th_same(const pp_image *a, const pp_image *b);
 /* Applies one spec; asserts success. */
 pp_image *th_apply(pp_ctx *ctx, const char *spec, const pp_image *in);
+/* A new empty folder under /tmp named after `what` (malloc()ed path; th_rm_rf removes it). */
+char *th_tmpdir(const char *what);
+/* Writes text to dir/rel, creating the folders on the way (asserts on failure). */
+void th_put(const char *dir, const char *rel, const char *text);
+/* Removes dir and everything in it, and frees the path. */
+void th_rm_rf(char *dir);
 
 #endif

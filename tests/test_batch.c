@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,37 +17,6 @@
 #include <unistd.h>
 
 #include "cli/batch.h"
-
-static char *tmpdir(void)
-{
-    char *d = strdup("/tmp/pp-test-batch-XXXXXX");
-    cr_assert_not_null(d);
-    cr_assert_not_null(mkdtemp(d), "mkdtemp: %s", strerror(errno));
-    return d;
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-    char path[4096], cmd[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
-    cr_assert_eq(system(cmd), 0);
-    *slash = '/';
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    fputs(text, f);
-    fclose(f);
-}
-
-static void rm_rf(char *dir)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-    free(dir);
-}
 
 /* ---- the CPU budget ---------------------------------------------------------------------- */
 
@@ -166,13 +137,13 @@ Test(names, fnv1a64)
 
 Test(walk, order_loops_and_output_folder)
 {
-    char *d = tmpdir();
-    put(d, "in/b.png", "x");
-    put(d, "in/a.JPG", "x");
-    put(d, "in/notes.txt", "x");
-    put(d, "in/sub/c.gif", "x");
-    put(d, "in/sub/deep/d.tga", "x");
-    put(d, "in/out/old.png", "x"); /* the output folder: never entered */
+    char *d = th_tmpdir("batch");
+    th_put(d, "in/b.png", "x");
+    th_put(d, "in/a.JPG", "x");
+    th_put(d, "in/notes.txt", "x");
+    th_put(d, "in/sub/c.gif", "x");
+    th_put(d, "in/sub/deep/d.tga", "x");
+    th_put(d, "in/out/old.png", "x"); /* the output folder: never entered */
     char p[4200], t[4200], in[4200];
     snprintf(in, sizeof in, "%s/in", d);
     snprintf(p, sizeof p, "%s/in/sub/deep/up", d);
@@ -200,20 +171,20 @@ Test(walk, order_loops_and_output_folder)
     cr_assert_eq(batch_walk(in, 0, 0, 0, 0, 0, &l), 0);
     cr_assert_eq(l.count, 2);
     batch_list_free(&l);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(walk, collisions_and_shards)
 {
-    char *d = tmpdir();
+    char *d = th_tmpdir("batch");
     char in[4200];
     snprintf(in, sizeof in, "%s/in", d);
     char name[64];
     for (int i = 0; i < 60; i++) {
         snprintf(name, sizeof name, "in/f%02d.png", i);
-        put(d, name, "x");
+        th_put(d, name, "x");
     }
-    put(d, "in/f00.gif", "x"); /* f00.gif -> f00.png: same output as f00.png */
+    th_put(d, "in/f00.gif", "x"); /* f00.gif -> f00.png: same output as f00.png */
     batch_list l = {0};
     cr_assert_eq(batch_walk(in, 0, 0, 0, 0, 0, &l), 0);
     cr_assert_eq(batch_finish_list(&l, in, BF_SAME), 0);
@@ -251,16 +222,16 @@ Test(walk, collisions_and_shards)
     }
     cr_assert_eq(total, 61);
     for (int i = 0; i <= 60; i++) cr_assert_eq(seen[i], 1, "file %d seen %d times", i, seen[i]);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(walk, files_from_refusals)
 {
-    char *d = tmpdir();
+    char *d = th_tmpdir("batch");
     char list[4200], in[4200];
     snprintf(in, sizeof in, "%s/in", d);
     snprintf(list, sizeof list, "%s/list", d);
-    put(d, "in/a.png", "x");
+    th_put(d, "in/a.png", "x");
     FILE *f = fopen(list, "wb");
     fwrite("a.png\0../x.png\0/abs.png\0b/../a.png\0\0c.png\0", 1, 43, f);
     fclose(f);
@@ -272,7 +243,7 @@ Test(walk, files_from_refusals)
     for (size_t i = 0; i < l.count; i++) refused += l.items[i].refused != NULL;
     cr_assert_eq(refused, 2);
     batch_list_free(&l);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,106 +18,75 @@
 #include "internal.h"
 #include "pixpool.h"
 
-static char *tmpdir(void)
-{
-    char *d = strdup("/tmp/pp-test-budget-XXXXXX");
-    cr_assert_not_null(d);
-    cr_assert_not_null(mkdtemp(d), "mkdtemp: %s", strerror(errno));
-    return d;
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-    char path[4096], cmd[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
-    cr_assert_eq(system(cmd), 0);
-    *slash = '/';
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    fputs(text, f);
-    fclose(f);
-}
-
-static void rm_rf(char *dir)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-    free(dir);
-}
-
 Test(budget, cgroup_v2_quota_rounds_up)
 {
-    char *d = tmpdir();
-    put(d, "self", "0::/\n");
-    put(d, "fs/cpu.max", "150000 100000\n");
+    char *d = th_tmpdir("budget");
+    th_put(d, "self", "0::/\n");
+    th_put(d, "fs/cpu.max", "150000 100000\n");
     char root[4200], self[4200];
     snprintf(root, sizeof root, "%s/fs", d);
     snprintf(self, sizeof self, "%s/self", d);
     cr_assert_eq(pp_cgroup_cpus(root, self), 2);
-    put(d, "fs/cpu.max", "max 100000\n");
+    th_put(d, "fs/cpu.max", "max 100000\n");
     cr_assert_eq(pp_cgroup_cpus(root, self), 0);
-    put(d, "fs/cpu.max", "50000 100000\n");
+    th_put(d, "fs/cpu.max", "50000 100000\n");
     cr_assert_eq(pp_cgroup_cpus(root, self), 1);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(budget, cgroup_v2_smallest_along_the_path)
 {
-    char *d = tmpdir();
-    put(d, "self", "0::/job/step\n");
-    put(d, "fs/cpu.max", "max 100000\n");
-    put(d, "fs/job/cpu.max", "300000 100000\n");
-    put(d, "fs/job/step/cpu.max", "max 100000\n");
+    char *d = th_tmpdir("budget");
+    th_put(d, "self", "0::/job/step\n");
+    th_put(d, "fs/cpu.max", "max 100000\n");
+    th_put(d, "fs/job/cpu.max", "300000 100000\n");
+    th_put(d, "fs/job/step/cpu.max", "max 100000\n");
     char root[4200], self[4200];
     snprintf(root, sizeof root, "%s/fs", d);
     snprintf(self, sizeof self, "%s/self", d);
     cr_assert_eq(pp_cgroup_cpus(root, self), 3);
-    put(d, "fs/job/step/cpu.max", "100000 50000\n");
+    th_put(d, "fs/job/step/cpu.max", "100000 50000\n");
     cr_assert_eq(pp_cgroup_cpus(root, self), 2);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(budget, cgroup_v2_namespace_root)
 {
     /* inside a container the listed path may not exist under the mount: the mount's own
        cpu.max still counts */
-    char *d = tmpdir();
-    put(d, "self", "0::/docker/abc\n");
-    put(d, "fs/cpu.max", "400000 100000\n");
+    char *d = th_tmpdir("budget");
+    th_put(d, "self", "0::/docker/abc\n");
+    th_put(d, "fs/cpu.max", "400000 100000\n");
     char root[4200], self[4200];
     snprintf(root, sizeof root, "%s/fs", d);
     snprintf(self, sizeof self, "%s/self", d);
     cr_assert_eq(pp_cgroup_cpus(root, self), 4);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(budget, cgroup_v1_cfs_quota)
 {
-    char *d = tmpdir();
-    put(d, "self", "12:memory:/x\n4:cpu,cpuacct:/x\n");
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "250000\n");
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
+    char *d = th_tmpdir("budget");
+    th_put(d, "self", "12:memory:/x\n4:cpu,cpuacct:/x\n");
+    th_put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "250000\n");
+    th_put(d, "fs/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
     char root[4200], self[4200];
     snprintf(root, sizeof root, "%s/fs", d);
     snprintf(self, sizeof self, "%s/self", d);
     cr_assert_eq(pp_cgroup_cpus(root, self), 3);
-    put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "-1\n");
+    th_put(d, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "-1\n");
     cr_assert_eq(pp_cgroup_cpus(root, self), 0);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(budget, no_cgroup_files)
 {
-    char *d = tmpdir();
+    char *d = th_tmpdir("budget");
     char root[4200], self[4200];
     snprintf(root, sizeof root, "%s/none", d);
     snprintf(self, sizeof self, "%s/none-self", d);
     cr_assert_eq(pp_cgroup_cpus(root, self), 0);
-    rm_rf(d);
+    th_rm_rf(d);
 }
 
 Test(budget, environment_limits)
