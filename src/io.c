@@ -303,7 +303,7 @@ static int create_temp(const char *path, char **tmp_out)
         for (int i = 0; i < 6; i++, v /= 62) suffix[i] = digits[v % 62];
         suffix[6] = '\0';
         snprintf(tmp, len, "%.*s.%s.pp-tmp-%s", (int)dirlen, path, base, suffix);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0) {
             *tmp_out = tmp;
             return fd;
@@ -357,7 +357,7 @@ pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path)
     /* Replacing a file keeps its permissions, as writing over it would. */
     struct stat old;
     if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) (void)fchmod(fd, old.st_mode & 0777);
-    FILE *f = fdopen(fd, "wb");
+    FILE *f = fdopen(fd, "w+b"); /* for update: the TIFF encoder seeks and may read back */
     if (!f) {
         int err = errno;
         close(fd);

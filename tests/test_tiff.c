@@ -496,3 +496,45 @@ Test(tiff_meta, icc_xmp_and_density_round_trip)
     pp_image_free(img);
     pp_ctx_free(ctx);
 }
+
+/* pp_save writes the TIFF straight into the output file (libtiff seeks in it): the same bytes as
+   pp_save_mem builds in memory, for one strip and for many, and with a directory larger than the
+   stdio buffer (a 100 KB ICC profile). */
+Test(tiff_write, file_and_memory_give_the_same_bytes)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    cr_assert_eq(pp_ctx_set_tiff_compression(ctx, PP_TIFF_LZW), PP_OK);
+    static const int sizes[][2] = {{5, 3}, {700, 500}};
+    for (int z = 0; z < 2; z++) {
+        pp_image *img = th_random_image(ctx, sizes[z][0], sizes[z][1], 3, 9);
+        if (z == 1) {
+            size_t n = 100000;
+            uint8_t *icc = calloc(1, n);
+            icc[1] = (uint8_t)(n >> 16), icc[2] = (uint8_t)(n >> 8), icc[3] = (uint8_t)n;
+            memcpy(icc + 16, "RGB ", 4);
+            memcpy(icc + 36, "acsp", 4);
+            cr_assert_eq(pp_image_set_meta(ctx, img, "icc", icc, n), PP_OK);
+            free(icc);
+        }
+        void *mem;
+        size_t mn;
+        cr_assert_eq(pp_save_mem(ctx, img, PP_FORMAT_TIFF, &mem, &mn), PP_OK, "%s", pp_ctx_last_error(ctx));
+        char dir[] = "/tmp/pp-tiff-save-XXXXXX", path[64];
+        cr_assert_not_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/out.tif", dir);
+        cr_assert_eq(pp_save(ctx, img, path), PP_OK, "%s", pp_ctx_last_error(ctx));
+        FILE *f = fopen(path, "rb");
+        cr_assert_not_null(f);
+        uint8_t *disk = malloc(mn + 1);
+        size_t dn = fread(disk, 1, mn + 1, f);
+        fclose(f);
+        cr_assert_eq(dn, mn, "file %zu bytes, memory %zu", dn, mn);
+        cr_assert_eq(memcmp(disk, mem, mn), 0, "file and memory differ");
+        unlink(path);
+        rmdir(dir);
+        free(disk);
+        free(mem);
+        pp_image_free(img);
+    }
+    pp_ctx_free(ctx);
+}

@@ -91,19 +91,16 @@ pp_status pp_jpeg_read_meta(j_decompress_ptr ci, pp_meta *m)
     return st;
 }
 
-void pp_jpeg_meta_density(j_compress_ptr ci, const pp_meta *m)
+bool pp_jpeg_meta_density(const pp_meta *m, uint8_t d[5])
 {
     const pp_meta_item *it = pp_meta_find(m, "jfif:density");
-    uint8_t d[5];
     if (it && it->size == 5 && it->data[0] <= 2 && (it->data[1] | it->data[2]) &&
-        (it->data[3] | it->data[4]))
+        (it->data[3] | it->data[4])) {
         memcpy(d, it->data, 5);
-    else if (!(it = pp_meta_find(m, "png:pHYs")) || it->size != 9 ||
-             !pp_density_phys_to_jfif(it->data, d))
-        return; /* libjpeg's default: 1:1, no unit */
-    ci->density_unit = d[0];
-    ci->X_density = (UINT16)(d[1] << 8 | d[2]);
-    ci->Y_density = (UINT16)(d[3] << 8 | d[4]);
+        return true;
+    }
+    return (it = pp_meta_find(m, "png:pHYs")) && it->size == 9 &&
+           pp_density_phys_to_jfif(it->data, d);
 }
 
 /* One marker: a signature of sn bytes, then n bytes of data. */

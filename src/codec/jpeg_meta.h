@@ -18,9 +18,10 @@ void pp_jpeg_meta_save_markers(j_decompress_ptr ci);
    count, is dropped. Fails only for PP_ERR_NOMEM (m left empty). */
 pp_status pp_jpeg_read_meta(j_decompress_ptr ci, pp_meta *m);
 
-/* Encoding, before jpeg_start_compress (which writes the JFIF APP0 marker from cinfo): the
-   density of "jfif:density", else of "png:pHYs" converted. */
-void pp_jpeg_meta_density(j_compress_ptr ci, const pp_meta *m);
+/* Encoding: the JFIF density (unit, then X and Y, 16 bits each, big-endian) of "jfif:density",
+   else of "png:pHYs" converted; false when m has none (libjpeg's default, 1:1 without a unit,
+   stays). The encoder sets it before jpeg_start_compress writes the JFIF APP0 marker. */
+bool pp_jpeg_meta_density(const pp_meta *m, uint8_t d[5]);
 /* Encoding, right after jpeg_start_compress: APP1 EXIF, APP1 XMP and the APP2 ICC_PROFILE
    chunks of m. An EXIF or XMP blob that does not fit in one marker (64 KiB) is left out. */
 void pp_jpeg_write_meta(j_compress_ptr ci, const pp_meta *m);

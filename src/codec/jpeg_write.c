@@ -354,17 +354,12 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     if (p.channels >= 3) luma_sampling(ctx->jpeg_subsample, p.quality, &p.luma_h, &p.luma_v);
     p.progressive = ctx->jpeg_progressive;
     p.optimize = ctx->jpeg_optimize;
-    { /* the JFIF density of the metadata (jpeg_meta.c sets it on a compressor's fields) */
-        struct jpeg_compress_struct dc;
-        memset(&dc, 0, sizeof dc);
-        dc.density_unit = 0xFF; /* unset */
-        pp_jpeg_meta_density(&dc, &img->meta);
-        if (dc.density_unit != 0xFF) {
-            p.density = 1;
-            p.density_unit = dc.density_unit;
-            p.x_density = dc.X_density;
-            p.y_density = dc.Y_density;
-        }
+    uint8_t dens[5];
+    if (pp_jpeg_meta_density(&img->meta, dens)) { /* the JFIF density of the metadata */
+        p.density = 1;
+        p.density_unit = dens[0];
+        p.x_density = dens[1] << 8 | dens[2];
+        p.y_density = dens[3] << 8 | dens[4];
     }
 
     /* the strips: whole rows of MCUs, at most 65535 MCUs (the restart interval's field) */

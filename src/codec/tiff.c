@@ -26,11 +26,12 @@
  * Encoding writes one page of 8-bit samples, contiguous, in strips of about STRIP_BYTES, with
  * the context's compression (none, LZW, deflate or PackBits; LZW and deflate with the
  * horizontal predictor), grey or RGB with an unassociated alpha sample where the image has
- * one. The file is built in memory (libtiff seeks back to write the directory offset) and then
- * written to the sink; BigTIFF when it could pass 4 GiB.
+ * one. libtiff writes straight into the output file (it seeks back to write the directory
+ * offset), or into memory for pp_save_mem; BigTIFF when it could pass 4 GiB.
  */
 #include "codec.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -42,12 +43,17 @@
 
 #define STRIP_BYTES ((size_t)256 << 10) /* pixel bytes of a written strip */
 
-/* ---- libtiff's I/O over memory ----------------------------------------------------------- */
+/* ---- libtiff's I/O: over memory, or over the output file ------------------------------------ */
 
+/* Reading: rd is the file in memory. Writing: the file goes straight to f (a new output file
+   opened for update, which libtiff seeks in to write the directory offset), or, when the sink
+   is a memory buffer, is built in wr and copied into the sink at the end. */
 typedef struct tmem {
     const uint8_t *rd; /* reading: the file */
-    uint8_t *wr;       /* writing: the file being built */
-    size_t n, cap, pos;
+    uint8_t *wr;       /* writing to memory: the file being built */
+    FILE *f;           /* writing to a file: the sink's stream (fpos: its position) */
+    int ioerr;         /* writing to a file: errno of the first failure */
+    size_t n, cap, pos, fpos;
     bool nomem;        /* writing: a grow failed */
     bool short_read;   /* reading: libtiff warned of a read past the end (a tag it then ignored) */
     char msg[256];     /* libtiff's first error */
@@ -57,6 +63,13 @@ static tmsize_t mem_read(thandle_t h, void *buf, tmsize_t size)
 {
     tmem *m = h;
     if (size < 0) return -1;
+    if (m->f) {
+        if (m->ioerr || fflush(m->f) != 0 || fseeko(m->f, (off_t)m->pos, SEEK_SET) != 0) return -1;
+        size_t k = fread(buf, 1, (size_t)size, m->f);
+        m->pos += k;
+        m->fpos = m->pos;
+        return (tmsize_t)k;
+    }
     const uint8_t *src = m->rd ? m->rd : m->wr;
     size_t left = m->pos < m->n ? m->n - m->pos : 0, k = (size_t)size < left ? (size_t)size : left;
     if (k) memcpy(buf, src + m->pos, k);
@@ -71,6 +84,17 @@ static tmsize_t mem_write(thandle_t h, void *buf, tmsize_t size)
     size_t k = (size_t)size;
     if (k > SIZE_MAX - m->pos) return -1;
     size_t end = m->pos + k;
+    if (m->f) { /* seeks only where libtiff jumped: sequential writes stay buffered */
+        if (m->ioerr) return -1;
+        if ((m->pos != m->fpos && fseeko(m->f, (off_t)m->pos, SEEK_SET) != 0) ||
+            fwrite(buf, 1, k, m->f) != k) {
+            m->ioerr = errno ? errno : EIO;
+            return -1;
+        }
+        m->pos = m->fpos = end;
+        if (end > m->n) m->n = end;
+        return size;
+    }
     if (end > m->cap) {
         size_t cap = m->cap ? m->cap : (size_t)1 << 16;
         while (cap < end) cap = cap > SIZE_MAX / 2 ? end : cap * 2;
@@ -559,6 +583,7 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     const size_t rowb = (size_t)w * (size_t)c;
     tmem *m = calloc(1, sizeof *m);
     if (!m) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    m->f = out->f; /* a new, empty file (io.c opens it for update) */
     bool big = rowb * (size_t)h > ((size_t)3 << 30); /* could pass 4 GiB: BigTIFF */
     TIFF *t = open_mem(m, name, big ? "w8" : "w", 0);
     pp_status st = PP_OK;
@@ -607,10 +632,9 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     }
 done:
     if (t) TIFFClose(t);
-    if (!st) {
-        pp_sink_write(out, m->wr, m->n);
-        if (out->err) st = pp_sink_fail(ctx, out, name);
-    }
+    if (m->f && m->ioerr && !out->err) out->err = m->ioerr; /* the output failed */
+    if (!m->f && !st) pp_sink_write(out, m->wr, m->n);
+    if (out->err) st = pp_sink_fail(ctx, out, name);
     free(buf);
     free(m->wr);
     free(m);
