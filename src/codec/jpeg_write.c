@@ -299,13 +299,10 @@ static pp_status assemble(pp_ctx *ctx, const jw_params *p, const uint8_t *const 
     return out->err ? pp_sink_fail(ctx, out, name) : PP_OK;
 }
 
-/* The metadata markers of m as bytes (*out malloc()ed, NULL when there are none): written by
-   jpeg_meta.c through a compressor whose file header is SOI alone, then abandoned. 1 on
-   success, 0 on a failure (job->trap says which). */
-static int meta_markers(jw_job *job, const pp_meta *m, uint8_t **out, size_t *n)
+/* The body of marker_bytes: a compressor whose file header is SOI alone, the markers jpeg_meta.c
+   writes, then abandoned; libjpeg's failures longjmp out of it. */
+static int marker_body(jw_job *job, const pp_meta *m)
 {
-    *out = NULL;
-    *n = 0;
     if (setjmp(job->trap.jmp)) return 0;
     j_compress_ptr ci = &job->cinfo;
     jpeg_create_compress(ci);
@@ -320,14 +317,39 @@ static int meta_markers(jw_job *job, const pp_meta *m, uint8_t **out, size_t *n)
     ci->write_JFIF_header = FALSE;
     jpeg_start_compress(ci, TRUE); /* writes SOI only */
     pp_jpeg_write_meta(ci, m);
-    size_t len = job->cap - ci->dest->free_in_buffer;
-    if (len > 2) { /* the markers follow SOI */
-        *n = len - 2;
-        memmove(job->buf, job->buf + 2, *n);
-        *out = job->buf;
-        job->buf = NULL;
-    }
+    job->len = job->cap - ci->dest->free_in_buffer;
     return 1;
+}
+
+/* The metadata markers of m as bytes, for a file assembled from strips (*out malloc()ed, NULL
+   with *n 0 when m has none): what pp_jpeg_write_meta writes after SOI. */
+static pp_status marker_bytes(pp_ctx *ctx, const pp_meta *m, const char *name, uint8_t **out,
+                              size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    jw_job job;
+    memset(&job, 0, sizeof job);
+    job.grow = true;
+    job.cap = (size_t)1 << 16;
+    if (!(job.buf = malloc(job.cap))) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    pp_jpeg_init_errors(&job.err);
+    job.cinfo.err = &job.err;
+    job.cinfo.client_data = &job.trap;
+    int ok = marker_body(&job, m);
+    jpeg_destroy_compress(&job.cinfo);
+    if (!ok) {
+        free(job.buf);
+        return pp_fail(ctx, job.trap.status, "%s: %s", name, job.trap.msg);
+    }
+    if (job.len > 2) { /* the markers follow SOI */
+        *n = job.len - 2;
+        memmove(job.buf, job.buf + 2, *n);
+        *out = job.buf;
+    } else {
+        free(job.buf);
+    }
+    return PP_OK;
 }
 
 /* A failed strip's message, or a whole encode's. */
@@ -447,29 +469,11 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
         data[s] = job.buf;
         len[s] = job.len;
     }
-    {
-        jw_job mj;
-        memset(&mj, 0, sizeof mj);
-        mj.grow = true;
-        mj.cap = (size_t)1 << 16;
-        pp_jpeg_init_errors(&mj.err);
-        mj.cinfo.err = &mj.err;
-        mj.cinfo.client_data = &mj.trap;
-        uint8_t *mk = NULL;
-        size_t mkn = 0;
-        int ok = 0;
-        if ((mj.buf = malloc(mj.cap))) {
-            ok = meta_markers(&mj, &img->meta, &mk, &mkn);
-        } else {
-            mj.trap.status = PP_ERR_NOMEM;
-            snprintf(mj.trap.msg, sizeof mj.trap.msg, "out of memory");
-        }
-        jpeg_destroy_compress(&mj.cinfo); /* safe when never created */
-        free(mj.buf);
-        if (ok) st = assemble(ctx, &p, data, len, mk, mkn, out, name);
-        else st = pp_fail(ctx, mj.trap.status, "%s: %s", name, mj.trap.msg);
-        free(mk);
-    }
+    uint8_t *mk;
+    size_t mkn;
+    if ((st = marker_bytes(ctx, &img->meta, name, &mk, &mkn))) goto done;
+    st = assemble(ctx, &p, data, len, mk, mkn, out, name);
+    free(mk);
 done:
     if (again)
         for (int s = 0; s < p.nstrips; s++) free(again[s]);
