@@ -80,7 +80,7 @@ static unsigned expected(const tiff_spec *s, const uint16_t *cmap, bool map8, in
 {
     bool grey = s->photometric == PHOTOMETRIC_MINISBLACK || s->photometric == PHOTOMETRIC_MINISWHITE;
     bool alpha = channels == 2 || channels == 4;
-    int ncol = grey ? 1 : 3, nin = grey || s->photometric == PHOTOMETRIC_PALETTE ? 1 : 3;
+    int nin = grey || s->photometric == PHOTOMETRIC_PALETTE ? 1 : 3; /* colour samples */
     if (alpha && ch == channels - 1) return scale8(pat(x, y, nin, s->bps), s->bps);
     unsigned c;
     if (s->photometric == PHOTOMETRIC_PALETTE) {
@@ -90,7 +90,6 @@ static unsigned expected(const tiff_spec *s, const uint16_t *cmap, bool map8, in
         c = scale8(pat(x, y, ch, s->bps), s->bps);
         if (s->photometric == PHOTOMETRIC_MINISWHITE) c = 255 - c;
     }
-    (void)ncol;
     if (alpha && s->extra == EXTRASAMPLE_ASSOCALPHA) {
         unsigned a = scale8(pat(x, y, nin, s->bps), s->bps);
         c = a ? (c * 255u + a / 2) / a : 0;
@@ -376,9 +375,6 @@ Test(tiff_hostile, truncated_corrupt_huge_and_unsupported)
     free(px);
 
     /* a header that claims 2^30 x 2^30 pixels: refused by the pixel limit, nothing allocated */
-    tiff_spec big = {.w = 1u << 30, .h = 1u << 30, .spp = 1, .bps = 8,
-                     .photometric = PHOTOMETRIC_MINISBLACK, .rows_per_strip = 1};
-    (void)big;
     static const uint8_t huge[] = {
         'I', 'I', 42, 0, 8, 0, 0, 0, 6, 0,                 /* header, 6 entries */
         0x00, 0x01, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0x40,      /* width 2^30 */
@@ -394,7 +390,6 @@ Test(tiff_hostile, truncated_corrupt_huge_and_unsupported)
 
     /* floating-point samples: a clear refusal */
     float fpx[4] = {0.f, 0.5f, 1.f, 0.25f};
-    tiff_spec fs = {.w = 4, .h = 1, .spp = 1, .bps = 32, .photometric = PHOTOMETRIC_MINISBLACK};
     char path[] = "/tmp/pp-tiff-f-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
@@ -407,7 +402,6 @@ Test(tiff_hostile, truncated_corrupt_huge_and_unsupported)
     TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
     TIFFWriteScanline(t, fpx, 0, 0);
     TIFFClose(t);
-    (void)fs;
     pp_image *img = NULL;
     cr_assert_eq(pp_load(ctx, path, &img), PP_ERR_DECODE);
     cr_assert(strstr(pp_ctx_last_error(ctx), "floating-point"), "%s", pp_ctx_last_error(ctx));
