@@ -239,7 +239,7 @@ static const pp_filter_def defs[] = {
       "v' = round(sum(w p) / sum(w)) per channel, weights and sums in single precision; edges "
       "extended; premultiplied alpha (alpha averaged with the same weights, D from the colour "
       "channels).", NULL, 0},
-     PP_ALPHA_PREMUL, plan_bilateral, PP_PARAM_DEFS(p_bilateral)},
+     PP_ALPHA_PREMUL, plan_bilateral, PP_PARAM_DEFS(p_bilateral), PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_bilateral = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -515,17 +515,17 @@ static const pp_filter_def defs[] = {
     {{"box", "spatial", "mean over a square window",
       "Mean over the (2r+1)^2 window, rounded half up; edges extended; premultiplied alpha. "
       "Cost per pixel independent of r (running sums).", NULL, 0},
-     PP_ALPHA_PREMUL, plan_box, PP_PARAM_DEFS(p_box)},
+     PP_ALPHA_PREMUL, plan_box, PP_PARAM_DEFS(p_box), PP_DEPTH_8},
     {{"gaussian", "spatial", "Gaussian blur",
       "Separable normalised sampled Gaussian, taps i = -R..R (R = radius or ceil(3 sigma)), "
       "16-bit fixed point (taps to 2^-16 summing to 1, 7 fractional bits between the passes), "
       "rounded at the end; "
       "edges extended; premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_gaussian, PP_PARAM_DEFS(p_gauss)},
+     PP_ALPHA_PREMUL, plan_gaussian, PP_PARAM_DEFS(p_gauss), PP_DEPTH_8},
     {{"unsharp", "spatial", "unsharp mask",
       "d = v - gaussian(sigma); v' = |d| < threshold ? v : v + round(amount d), clamped; "
       "edges extended; premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_unsharp, PP_PARAM_DEFS(p_unsharp)},
+     PP_ALPHA_PREMUL, plan_unsharp, PP_PARAM_DEFS(p_unsharp), PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_blur = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -265,20 +265,20 @@ static const pp_param_def p_convolve[] = {
 static const pp_filter_def defs[] = {
     {{"sharpen", "spatial", "3x3 sharpening",
       "Convolution with 0 -1 0 / -1 5 -1 / 0 -1 0, clamped; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_sharpen, NULL, 0},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_sharpen, NULL, 0, PP_DEPTH_8},
     {{"convolve", "spatial", "any odd square kernel",
       "v' = clamp(round(sum(K p) / divisor + bias)), half away from zero; kernel=a/b/c/... row "
       "by row (1x1 to 15x15); edges extended; premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_convolve, PP_PARAM_DEFS(p_convolve)},
+     PP_ALPHA_PREMUL, plan_convolve, PP_PARAM_DEFS(p_convolve), PP_DEPTH_8},
     {{"sobel", "spatial", "Sobel gradient magnitude",
       "v' = clamp(round(sqrt(gx^2 + gy^2))) of the 3x3 Sobel derivatives, per channel; edges "
-      "extended; alpha unchanged.", NULL, 0}, PP_ALPHA_SELF, plan_sobel, NULL, 0},
+      "extended; alpha unchanged.", NULL, 0}, PP_ALPHA_SELF, plan_sobel, NULL, 0, PP_DEPTH_8},
     {{"laplacian", "spatial", "absolute Laplacian",
       "v' = clamp(|0 1 0 / 1 -4 1 / 0 1 0 * p|); edges extended; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_laplacian, NULL, 0},
+     PP_ALPHA_SELF, plan_laplacian, NULL, 0, PP_DEPTH_8},
     {{"emboss", "spatial", "emboss relief",
       "Convolution with -2 -1 0 / -1 1 1 / 0 1 2, clamped; edges extended; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_emboss, NULL, 0},
+      NULL, 0}, PP_ALPHA_SELF, plan_emboss, NULL, 0, PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_edge = {defs, (int)(sizeof defs / sizeof defs[0])};

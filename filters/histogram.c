@@ -249,12 +249,12 @@ static const pp_filter_def defs[] = {
       "single precision, S(v) = number of pixels with i0 < value <= v (so i0 maps to 0, 255 "
       "to 255). "
       "Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_equalize, NULL, 0},
+     PP_ALPHA_SELF, plan_equalize, NULL, 0, PP_DEPTH_8},
     {{"normalize", "histogram", "stretch each channel to the full range",
       "Per colour channel, lo/hi = the lowest/highest value present in the image; "
       "v' = round((v - lo) * 255 / (hi - lo)), halves up (exact integer arithmetic); a channel "
       "with hi = lo is unchanged. Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_normalize, NULL, 0},
+     PP_ALPHA_SELF, plan_normalize, NULL, 0, PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_histogram = {defs, (int)(sizeof defs / sizeof defs[0])};

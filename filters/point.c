@@ -299,28 +299,28 @@ static const pp_filter_def defs[] = {
     {{"grayscale", "colour", "luma of RGB (Rec. 601 weights)",
       "Y = 0.299 R + 0.587 G + 0.114 B, rounded; output 1 channel (gray+alpha keeps alpha). "
       "Gray input is copied. Metadata: an RGB ICC profile is dropped (a gray image cannot carry "
-      "it); EXIF, XMP, density and PNG gAMA/cHRM/sRGB are kept.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0},
+      "it); EXIF, XMP, density and PNG gAMA/cHRM/sRGB are kept.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0, PP_DEPTH_8},
     {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_invert, NULL, 0},
+     PP_ALPHA_SELF, plan_invert, NULL, 0, PP_DEPTH_8},
     {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness)},
+      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness), PP_DEPTH_8},
     {{"contrast", "colour", "scale around mid-gray",
       "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast)},
+     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast), PP_DEPTH_8},
     {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear)},
+      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear), PP_DEPTH_8},
     {{"gamma", "colour", "gamma correction",
       "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma)},
+     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma), PP_DEPTH_8},
     {{"threshold", "colour", "binarise each channel", "v' = v >= t ? 255 : 0; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold)},
+      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold), PP_DEPTH_8},
     {{"sepia", "colour", "sepia tone",
       "R' = .393R + .769G + .189B, G' = .349R + .686G + .168B, B' = .272R + .534G + .131B, "
       "rounded, clamped; gray input gives RGB; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_sepia, NULL, 0},
+     PP_ALPHA_SELF, plan_sepia, NULL, 0, PP_DEPTH_8},
     {{"posterize", "colour", "reduce to N levels per channel",
       "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize)},
+     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize), PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_point = {defs, (int)(sizeof defs / sizeof defs[0])};

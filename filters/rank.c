@@ -264,13 +264,13 @@ static const pp_filter_def defs[] = {
     {{"median", "spatial", "median over a square window",
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
       "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NULL, 0},
-     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median)},
+     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median), PP_DEPTH_8},
     {{"erode", "spatial", "minimum over a square window",
       "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax)},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8},
     {{"dilate", "spatial", "maximum over a square window",
       "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax)},
+      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8},
 };
 
 const pp_filter_family pp_family_rank = {defs, (int)(sizeof defs / sizeof defs[0])};

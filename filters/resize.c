@@ -920,7 +920,7 @@ static const pp_filter_def defs[] = {
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
       "Premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize)},
+     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8},
 };
 
 _Static_assert(sizeof(resize_params) <= PP_PARAM_BYTES, "resize parameters fit the blob");

@@ -297,8 +297,25 @@ PP_API int pp_image_height(const pp_image *image);
 /** Channels per pixel: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
 PP_API int pp_image_channels(const pp_image *image);
 
-/** Bits per channel: always 8 in this version. */
+/** Bits per channel: 8 (uint8_t samples) or 16 (uint16_t samples in the machine's byte order,
+ *  0..65535). pp_load keeps the depth of the file (16 for 16-bit PNG, PNM with maxval > 255,
+ *  16-bit PSD and TIFF; 8 otherwise); filters keep the depth of their input. */
 PP_API int pp_image_depth(const pp_image *image);
+
+/** pp_image_new with a depth of 8 or 16 bits per channel (pp_image_new is depth 8). */
+PP_API pp_status pp_image_new_depth(pp_ctx *ctx, int width, int height, int channels, int depth,
+                                    pp_image **out);
+
+/** pp_image_wrap with a depth of 8 or 16 (16: uint16_t samples, even address and stride; the
+ *  stride is in bytes, 0 meaning width * channels * 2). */
+PP_API pp_status pp_image_wrap_depth(pp_ctx *ctx, void *data, int width, int height,
+                                     int channels, int depth, size_t stride, pp_image **out);
+
+/** A new image of `depth` (8 or 16) bits per channel holding `in`'s pixels and metadata:
+ *  8 -> 16 is v * 257 (exact: 255 maps to 65535), 16 -> 8 is round(v * 255 / 65535); the same
+ *  depth is a copy. Errors: PP_ERR_INVALID, PP_ERR_LIMIT, PP_ERR_NOMEM. */
+PP_API pp_status pp_image_convert_depth(pp_ctx *ctx, const pp_image *in, int depth,
+                                        pp_image **out);
 
 /** Bytes from the start of one row to the start of the next (>= width * channels). */
 PP_API size_t pp_image_stride(const pp_image *image);

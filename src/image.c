@@ -48,8 +48,12 @@ pp_status pp_check_memory(pp_ctx *ctx, const char *what, uint64_t held, uint64_t
 /* The checks of pp_check_size; the memory limit only when `memory` (a wrapped buffer is not
    allocated by the library). */
 static pp_status check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
-                            int channels, size_t *bytes_out, bool memory)
+                            int channels, int depth, size_t *bytes_out, bool memory)
 {
+    if (depth != 8 && depth != 16)
+        return pp_fail(ctx, PP_ERR_INVALID, "%s: %d bits per channel (8 or 16 supported)", what,
+                       depth);
+    const uint64_t bps = (uint64_t)depth / 8u;
     if (width <= 0 || height <= 0)
         return pp_fail(ctx, PP_ERR_INVALID, "%s: invalid size %lldx%lld", what, (long long)width,
                        (long long)height);
@@ -63,28 +67,34 @@ static pp_status check_size(pp_ctx *ctx, const char *what, int64_t width, int64_
         return pp_fail(ctx, PP_ERR_LIMIT, "%s: %lldx%lld is %llu pixels, over the limit of %llu",
                        what, (long long)width, (long long)height, (unsigned long long)pixels,
                        (unsigned long long)ctx->max_pixels);
-    if (pixels > SIZE_MAX / 4 / (uint64_t)channels)
+    if (pixels > SIZE_MAX / 8 / (uint64_t)channels)
         return pp_fail(ctx, PP_ERR_LIMIT, "%s: too large for this machine", what);
     if (memory) {
-        pp_status st = pp_check_memory(ctx, what, 0, pixels * (uint64_t)channels, "pixels");
+        pp_status st = pp_check_memory(ctx, what, 0, pixels * (uint64_t)channels * bps, "pixels");
         if (st) return st;
     }
-    if (bytes_out) *bytes_out = (size_t)pixels * (size_t)channels;
+    if (bytes_out) *bytes_out = (size_t)(pixels * (uint64_t)channels * bps);
     return PP_OK;
 }
 
 pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
                         int channels, size_t *bytes_out)
 {
-    return check_size(ctx, what, width, height, channels, bytes_out, true);
+    return check_size(ctx, what, width, height, channels, 8, bytes_out, true);
 }
 
-pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height, int channels,
-                         pp_image **out)
+pp_status pp_check_size_depth(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                              int channels, int depth, size_t *bytes_out)
+{
+    return check_size(ctx, what, width, height, channels, depth, bytes_out, true);
+}
+
+pp_status pp_image_alloc_depth(pp_ctx *ctx, const pp_executor *ex, int width, int height,
+                               int channels, int depth, pp_image **out)
 {
     *out = NULL;
     size_t bytes = 0;
-    pp_status st = pp_check_size(ctx, "image", width, height, channels, &bytes);
+    pp_status st = pp_check_size_depth(ctx, "image", width, height, channels, depth, &bytes);
     if (st) return st;
     pp_image *im = calloc(1, sizeof *im);
     if (!im) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
@@ -97,19 +107,32 @@ pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int heig
     im->width = width;
     im->height = height;
     im->channels = channels;
-    im->depth = 8;
-    im->stride = (size_t)width * (size_t)channels;
+    im->depth = depth;
+    im->stride = (size_t)width * (size_t)channels * (size_t)(depth / 8);
     im->data = im->block.data;
     *out = im;
     return PP_OK;
 }
 
+pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height, int channels,
+                         pp_image **out)
+{
+    return pp_image_alloc_depth(ctx, ex, width, height, channels, 8, out);
+}
+
 pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_image **out)
+{
+    return pp_image_new_depth(ctx, width, height, channels, 8, out);
+}
+
+pp_status pp_image_new_depth(pp_ctx *ctx, int width, int height, int channels, int depth,
+                             pp_image **out)
 {
     if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
     if (!out) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_new: out is NULL");
-    pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), width, height, channels, out);
+    pp_status st = pp_image_alloc_depth(ctx, pp_executor_for(ctx->backend), width, height,
+                                        channels, depth, out);
     if (st) return st;
     memset((*out)->data, 0, (*out)->block.bytes);
     return PP_OK;
@@ -118,19 +141,28 @@ pp_status pp_image_new(pp_ctx *ctx, int width, int height, int channels, pp_imag
 pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int channels,
                         size_t stride, pp_image **out)
 {
+    return pp_image_wrap_depth(ctx, data, width, height, channels, 8, stride, out);
+}
+
+pp_status pp_image_wrap_depth(pp_ctx *ctx, void *data, int width, int height, int channels,
+                              int depth, size_t stride, pp_image **out)
+{
     if (out) *out = NULL;
     if (!ctx) return PP_ERR_INVALID;
     pp_clear_error(ctx);
     if (!out) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: out is NULL");
     if (!data) return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: data is NULL");
     /* nothing is allocated: the pixel limit applies, the memory limit does not */
-    pp_status st = check_size(ctx, "image", width, height, channels, NULL, false);
+    pp_status st = check_size(ctx, "image", width, height, channels, depth, NULL, false);
     if (st) return st;
-    size_t row = (size_t)width * (size_t)channels;
+    size_t row = (size_t)width * (size_t)channels * (size_t)(depth / 8);
     if (stride == 0) stride = row;
     if (stride < row)
         return pp_fail(ctx, PP_ERR_INVALID, "pp_image_wrap: stride %zu is less than %zu", stride,
                        row);
+    if (depth == 16 && (stride % 2 || ((uintptr_t)data & 1)))
+        return pp_fail(ctx, PP_ERR_INVALID,
+                       "pp_image_wrap: 16-bit pixels need an even stride and address");
     /* every row must be addressable: (height - 1) * stride + row bytes without overflow */
     if (height > 1 && stride > (PTRDIFF_MAX - row) / (size_t)(height - 1))
         return pp_fail(ctx, PP_ERR_INVALID,
@@ -141,7 +173,7 @@ pp_status pp_image_wrap(pp_ctx *ctx, void *data, int width, int height, int chan
     im->width = width;
     im->height = height;
     im->channels = channels;
-    im->depth = 8;
+    im->depth = depth;
     im->stride = stride;
     im->data = data; /* im->block stays empty: the caller's buffer */
     *out = im;

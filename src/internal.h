@@ -186,6 +186,9 @@ struct pp_image {
    `what` (a file name or "image"). */
 pp_status pp_check_size(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
                         int channels, size_t *bytes_out);
+/* The same for `depth` (8 or 16) bits per channel: bytes_out counts 2 bytes a sample at 16. */
+pp_status pp_check_size_depth(pp_ctx *ctx, const char *what, int64_t width, int64_t height,
+                              int channels, int depth, size_t *bytes_out);
 
 /* PP_ERR_LIMIT with a message naming the memory limit when `held` bytes already held by one
    operation plus `more` bytes it is about to allocate exceed ctx->max_memory; `what` (a file
@@ -197,23 +200,39 @@ pp_status pp_check_memory(pp_ctx *ctx, const char *what, uint64_t held, uint64_t
 /* Allocates an uninitialised image whose pixels the given executor's workers can see. */
 pp_status pp_image_alloc(pp_ctx *ctx, const pp_executor *ex, int width, int height,
                          int channels, pp_image **out);
+pp_status pp_image_alloc_depth(pp_ctx *ctx, const pp_executor *ex, int width, int height,
+                               int channels, int depth, pp_image **out);
 
 /* ---- views, stages, kernels -------------------------------------------------------------- */
 
-/* A plain view of pixels: no ownership. */
+/* A plain view of pixels: no ownership. depth is 8 (uint8_t samples) or 16 (uint16_t samples,
+   native byte order; 0 is read as 8); stride is in bytes either way. */
 typedef struct pp_view {
     uint8_t *data;
     size_t stride;
     int width, height, channels;
+    int depth;
 } pp_view;
 
 static inline uint8_t *pp_row(const pp_view *v, int y) { return v->data + (size_t)y * v->stride; }
+/* Row y of a 16-bit view. */
+static inline uint16_t *pp_row16(const pp_view *v, int y)
+{
+    return (uint16_t *)(void *)(v->data + (size_t)y * v->stride);
+}
+/* Bytes per sample: 1 or 2. */
+static inline int pp_view_bps(const pp_view *v) { return v->depth == 16 ? 2 : 1; }
+/* Bytes per pixel. */
+static inline size_t pp_view_pixel_bytes(const pp_view *v)
+{
+    return (size_t)v->channels * (size_t)pp_view_bps(v);
+}
 
 /* Whether the rows of v follow each other without a gap (as the pipeline allocates them), so a
    band of rows is one run of bytes. */
 static inline bool pp_view_packed(const pp_view *v)
 {
-    return v->stride == (size_t)v->width * (size_t)v->channels;
+    return v->stride == (size_t)v->width * pp_view_pixel_bytes(v);
 }
 
 /* Whether a kernel that reads `src` and writes each byte of `dst` once should write with
@@ -256,8 +275,12 @@ struct pp_stage {
 /* Buffer ids used by stage templates. */
 enum { PP_BUF_NONE = -1, PP_BUF_IN = 0, PP_BUF_OUT = 1, PP_BUF_TMP = 2 /* + i */ };
 
+/* An image geometry. depth: 8 or 16 bits per channel; 0 is read as 8 (so a filter that builds
+   a geometry without naming the depth gets 8-bit buffers). A plan that copies its input's
+   geometry (plan->out = *in) keeps its depth. */
 typedef struct pp_geom {
     int width, height, channels;
+    int depth;
 } pp_geom;
 
 typedef struct pp_stage_tmpl {
@@ -318,6 +341,9 @@ typedef enum pp_alpha_mode {
     PP_ALPHA_PREMUL = 1  /* run on premultiplied colour, then unpremultiply */
 } pp_alpha_mode;
 
+/* Depths a filter's plan handles (pp_filter_def.depths). */
+enum { PP_DEPTH_8 = 1u << 0, PP_DEPTH_16 = 1u << 1 };
+
 typedef struct pp_filter_def {
     pp_filter_info info; /* info.params is left NULL: the registry fills the public copy */
     pp_alpha_mode alpha;
@@ -328,6 +354,11 @@ typedef struct pp_filter_def {
                       size_t errlen);
     const pp_param_def *params; /* the parameters, declared once (PP_PARAM_DEFS) */
     int nparams;
+    /* PP_DEPTH_* bits: the input depths plan() accepts (0 means PP_DEPTH_8 only). The pipeline
+       refuses other inputs before planning. A PP_ALPHA_PREMUL filter with PP_DEPTH_16 gets
+       8-bit RGBA input as 16-bit premultiplied colour (exact alpha), so it must give 16-bit
+       output for 16-bit input. */
+    unsigned depths;
 } pp_filter_def;
 
 /* `params, nparams` of a pp_filter_def from a static array of pp_param_def. */
@@ -350,6 +381,19 @@ static inline uint8_t pp_clamp_round(double v)
     return (uint8_t)(v + 0.5);
 }
 static inline uint8_t pp_clamp_int(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+/* The same at 16 bits: round half away from zero and clamp to 0..65535. */
+static inline uint16_t pp_clamp_round16(double v)
+{
+    if (!(v > 0.0)) return 0; /* also NaN */
+    if (v >= 65534.5) return 65535;
+    return (uint16_t)(v + 0.5);
+}
+static inline uint16_t pp_clamp_int16(int64_t v)
+{
+    return (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+}
+/* The depth of a geometry (0 read as 8). */
+static inline int pp_geom_depth(const pp_geom *g) { return g->depth == 16 ? 16 : 8; }
 
 /* The registry: every filter family file exports its table. */
 typedef struct pp_filter_family {

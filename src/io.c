@@ -226,13 +226,21 @@ static pp_status check_image(pp_ctx *ctx, const pp_image *img, const char *name)
 {
     if (!img) return pp_fail(ctx, PP_ERR_INVALID, "%s: image is NULL", name);
     if (!img->data || img->width <= 0 || img->height <= 0 || img->channels < 1 ||
-        img->channels > 4 || img->stride < (size_t)img->width * (size_t)img->channels)
+        img->channels > 4 || (img->depth != 8 && img->depth != 16) ||
+        img->stride < (size_t)img->width * (size_t)img->channels * (size_t)(img->depth / 8))
         return pp_fail(ctx, PP_ERR_INVALID, "%s: invalid image", name);
     return PP_OK;
 }
 
-static pp_status encode(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
-                        const char *name)
+/* Whether the encoder of fmt writes 16-bit samples (the others get the image rounded to 8). */
+static bool keeps_16(pp_format fmt)
+{
+    (void)fmt;
+    return false;
+}
+
+static pp_status encode_image(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
+                              const char *name)
 {
     /* The encoders write the metadata of what they are given: the image without what the
        context strips and without an ICC profile that does not suit its channels. */
@@ -243,6 +251,23 @@ static pp_status encode(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sin
     if (fmt == PP_FORMAT_JPEG) return pp_jpeg_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_TIFF) return pp_tiff_encode(ctx, img, out, name);
     return pp_stb_encode(ctx, img, fmt, out, name);
+}
+
+static pp_status encode(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
+                        const char *name)
+{
+    if (full->depth == 8 || keeps_16(fmt)) return encode_image(ctx, full, fmt, out, name);
+    /* a 16-bit image to an 8-bit format: rounded to 8 bits first */
+    pp_image *narrow;
+    pp_status st = pp_image_convert_depth(ctx, full, 8, &narrow);
+    if (st) {
+        char why[PP_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
+        return pp_fail(ctx, st, "%s: %s", name, why);
+    }
+    st = encode_image(ctx, narrow, fmt, out, name);
+    pp_image_free(narrow);
+    return st;
 }
 
 pp_status pp_save_mem(pp_ctx *ctx, const pp_image *image, pp_format format, void **data,

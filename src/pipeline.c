@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- alpha kernels ------------------------------------------------------------------------ */
+/* ---- alpha and depth kernels ------------------------------------------------------------- */
 
 static void premultiply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
@@ -58,6 +58,110 @@ static void unpremultiply_kernel(const pp_stage *s, int y0, int y1, int band, vo
             }
             out[x * c + cc] = (uint8_t)a;
         }
+    }
+}
+
+/* 16-bit colour C, alpha A: P = round(C * A / 65535). */
+static void premultiply16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            uint32_t a = in[x * c + cc];
+            for (int k = 0; k < cc; k++)
+                out[x * c + k] = (uint16_t)((in[x * c + k] * a + 32767u) / 65535u);
+            out[x * c + cc] = (uint16_t)a;
+        }
+    }
+}
+
+/* C = A ? min(65535, round(P * 65535 / A)) : 0. */
+static void unpremultiply16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            uint64_t a = in[x * c + cc];
+            for (int k = 0; k < cc; k++) {
+                uint64_t v = a ? (in[x * c + k] * 131070ull + a) / (2u * a) : 0u;
+                out[x * c + k] = (uint16_t)(v > 65535u ? 65535u : v);
+            }
+            out[x * c + cc] = (uint16_t)a;
+        }
+    }
+}
+
+/* Exact alpha for 8-bit input: colour c and alpha a (8 bits) to 16-bit premultiplied colour,
+   P = round(257 c * 257 a / 65535) = round(257 c a / 255), and A = 257 a. */
+static void premultiply8to16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *in = pp_row(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            uint32_t a = in[x * c + cc];
+            for (int k = 0; k < cc; k++)
+                out[x * c + k] = (uint16_t)((in[x * c + k] * a * 514u + 255u) / 510u);
+            out[x * c + cc] = (uint16_t)(a * 257u);
+        }
+    }
+}
+
+/* Back from 16-bit premultiplied colour to 8 bits: a = round(A / 257),
+   c = A ? min(255, round(P * 255 / A)) : 0 (the colour divided by the exact 16-bit alpha). */
+static void unpremultiply16to8_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, cc = c - 1;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            uint32_t a = in[x * c + cc];
+            for (int k = 0; k < cc; k++) {
+                uint32_t v = a ? (in[x * c + k] * 510u + a) / (2u * a) : 0u;
+                out[x * c + k] = (uint8_t)(v > 255u ? 255u : v);
+            }
+            out[x * c + cc] = (uint8_t)((a + 128u) / 257u);
+        }
+    }
+}
+
+/* 8 -> 16 bits: v * 257 (0 -> 0, 255 -> 65535). */
+static void widen_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *in = pp_row(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (size_t i = 0; i < n; i++) out[i] = (uint16_t)(in[i] * 257u);
+    }
+}
+
+/* 16 -> 8 bits: round(v / 257) = floor((v + 128) / 257) (no ties: 257 is odd). */
+static void narrow_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint8_t *out = pp_row(&s->dst, y);
+        for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((in[i] + 128u) / 257u);
     }
 }
 
@@ -138,15 +242,30 @@ typedef struct slot {
 static pp_status slot_alloc(run_state *rs, const char *what, pp_geom g, slot *s)
 {
     size_t bytes;
-    pp_status st = pp_check_size(rs->ctx, what, g.width, g.height, g.channels, &bytes);
+    const int depth = pp_geom_depth(&g);
+    pp_status st = pp_check_size_depth(rs->ctx, what, g.width, g.height, g.channels, depth,
+                                       &bytes);
     if (st) return st;
     if ((st = buf_get(rs, what, bytes, &s->blk))) return st;
     s->v.data = s->blk.data;
     s->v.width = g.width;
     s->v.height = g.height;
     s->v.channels = g.channels;
-    s->v.stride = (size_t)g.width * (size_t)g.channels;
+    s->v.depth = depth;
+    s->v.stride = (size_t)g.width * (size_t)g.channels * (size_t)(depth / 8);
     return PP_OK;
+}
+
+static pp_geom slot_geom(const slot *s, int depth)
+{
+    return (pp_geom){s->v.width, s->v.height, s->v.channels, depth};
+}
+
+/* Whether filter d plans input of this depth. */
+static bool takes_depth(const pp_filter_def *d, int depth)
+{
+    unsigned m = d->depths ? d->depths : PP_DEPTH_8;
+    return (m & (depth == 16 ? PP_DEPTH_16 : PP_DEPTH_8)) != 0;
 }
 
 static void slot_free(run_state *rs, slot *s)
@@ -190,7 +309,14 @@ static pp_status run_filter(run_state *rs, const pp_filter_inst *fi, const slot 
         status = pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    pp_geom g = {in->v.width, in->v.height, in->v.channels};
+    const int depth = in->v.depth == 16 ? 16 : 8;
+    if (!takes_depth(fi->def, depth)) {
+        status = pp_fail(ctx, PP_ERR_SPEC, "%s: %d-bit images are not supported by this filter "
+                         "(convert the depth first: --depth / pp_image_convert_depth)", fi->spec,
+                         depth);
+        goto done;
+    }
+    pp_geom g = slot_geom(in, depth);
     char err[PP_ERRMSG_MAX - 160];
     err[0] = '\0';
     status = fi->def->plan(&fi->params, &g, plan, err, sizeof err);
@@ -254,33 +380,115 @@ done:
     return status;
 }
 
+/* Runs a filter with the alpha convention: a PP_ALPHA_PREMUL filter on an image with alpha runs
+   on premultiplied colour, at 16 bits when it has 16-bit kernels (also for 8-bit input: exact
+   alpha, the premultiplied colour is not rounded to 8 bits between the steps). */
 static pp_status run_filter_alpha(run_state *rs, const pp_filter_inst *fi, const slot *in, slot *out)
 {
     if (fi->def->alpha != PP_ALPHA_PREMUL || !pp_has_alpha(in->v.channels))
         return run_filter(rs, fi, in, out);
-    slot pre;
+    const int depth = in->v.depth == 16 ? 16 : 8;
+    const bool wide = takes_depth(fi->def, 16); /* premultiplied colour kept at 16 bits */
+    if (!takes_depth(fi->def, depth)) return run_filter(rs, fi, in, out); /* its message */
+    slot pre, mid;
     memset(&pre, 0, sizeof pre);
-    pp_geom g = {in->v.width, in->v.height, in->v.channels};
-    pp_status st = slot_alloc(rs, fi->spec, g, &pre);
+    memset(&mid, 0, sizeof mid);
+    pp_status st = slot_alloc(rs, fi->spec, slot_geom(in, wide ? 16 : 8), &pre);
     if (st) return st;
-    if (!(st = run_simple(rs, premultiply_kernel, &in->v, &pre.v))) {
-        st = run_filter(rs, fi, &pre, out);
-        if (!st && pp_has_alpha(out->v.channels))
-            st = run_simple(rs, unpremultiply_kernel, &out->v, &out->v);
-        if (st) slot_free(rs, out);
+    pp_kernel_fn premul = !wide ? premultiply_kernel
+                        : depth == 8 ? premultiply8to16_kernel : premultiply16_kernel;
+    if ((st = run_simple(rs, premul, &in->v, &pre.v))) goto done;
+    if (!wide || depth == 16) { /* unpremultiplied in place, at the depth of the input */
+        if ((st = run_filter(rs, fi, &pre, out))) goto done;
+        if (pp_has_alpha(out->v.channels))
+            st = run_simple(rs, wide ? unpremultiply16_kernel : unpremultiply_kernel, &out->v,
+                            &out->v);
+        goto done;
     }
+    /* 8-bit input through a 16-bit filter: back to 8 bits with the unpremultiply */
+    if ((st = run_filter(rs, fi, &pre, &mid))) goto done;
+    slot_free(rs, &pre);
+    if ((st = slot_alloc(rs, fi->spec, slot_geom(&mid, 8), out))) goto done;
+    st = run_simple(rs, pp_has_alpha(mid.v.channels) ? unpremultiply16to8_kernel : narrow_kernel,
+                    &mid.v, &out->v);
+done:
+    if (st) slot_free(rs, out);
+    slot_free(rs, &mid);
     slot_free(rs, &pre);
     return st;
 }
 
 static pp_status copy_into(run_state *rs, const pp_image *im, slot *s)
 {
-    pp_geom g = {im->width, im->height, im->channels};
+    pp_geom g = {im->width, im->height, im->channels, im->depth};
     pp_status st = slot_alloc(rs, "image", g, s);
     if (st) return st;
     for (int y = 0; y < im->height; y++)
         memcpy(pp_row(&s->v, y), im->data + (size_t)y * im->stride, s->v.stride);
     return PP_OK;
+}
+
+/* The image of a slot (the image takes the block's reference on its heap or arena). */
+static pp_image *slot_image(pp_image *res, slot *s)
+{
+    res->width = s->v.width;
+    res->height = s->v.height;
+    res->channels = s->v.channels;
+    res->depth = s->v.depth == 16 ? 16 : 8;
+    res->stride = s->v.stride;
+    res->data = s->v.data;
+    res->block = s->blk;
+    return res;
+}
+
+pp_status pp_image_convert_depth(pp_ctx *ctx, const pp_image *in, int depth, pp_image **out)
+{
+    if (out) *out = NULL;
+    if (!ctx) return PP_ERR_INVALID;
+    pp_clear_error(ctx);
+    if (!in || !out)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_image_convert_depth: %s is NULL",
+                       !in ? "the input image" : "out");
+    if (depth != 8 && depth != 16)
+        return pp_fail(ctx, PP_ERR_INVALID, "pp_image_convert_depth: depth %d (8 or 16)", depth);
+    run_state rs = {.ctx = ctx, .ex = pp_executor_for(ctx->backend)};
+    pp_image *res = calloc(1, sizeof *res);
+    if (!res) return pp_fail(ctx, PP_ERR_NOMEM, "out of memory");
+    slot src, dst;
+    memset(&src, 0, sizeof src);
+    memset(&dst, 0, sizeof dst);
+    pp_status st = PP_OK;
+    if (rs.ex->can_see(ctx, in->data))
+        src.v = (pp_view){in->data, in->stride, in->width, in->height, in->channels, in->depth};
+    else if ((st = copy_into(&rs, in, &src)))
+        goto fail;
+    if (in->depth == depth) {
+        if (src.blk.data) { /* already a copy */
+            dst = src;
+            memset(&src, 0, sizeof src);
+        } else if ((st = copy_into(&rs, in, &dst))) {
+            goto fail;
+        }
+    } else {
+        if ((st = slot_alloc(&rs, "image", slot_geom(&src, depth), &dst))) goto fail;
+        if ((st = run_simple(&rs, depth == 16 ? widen_kernel : narrow_kernel, &src.v, &dst.v)))
+            goto fail;
+    }
+    slot_free(&rs, &src);
+    pool_drain(&rs);
+    slot_image(res, &dst);
+    if ((st = pp_meta_pass(ctx, in, res))) {
+        pp_image_free(res);
+        return st;
+    }
+    *out = res;
+    return PP_OK;
+fail:
+    slot_free(&rs, &dst);
+    slot_free(&rs, &src);
+    pool_drain(&rs);
+    free(res);
+    return st;
 }
 
 pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in, pp_image **out)
@@ -299,7 +507,7 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     memset(&cur, 0, sizeof cur);
     pp_status st = PP_OK;
     if (rs.ex->can_see(ctx, in->data) && pl->count > 0) {
-        cur.v = (pp_view){in->data, in->stride, in->width, in->height, in->channels};
+        cur.v = (pp_view){in->data, in->stride, in->width, in->height, in->channels, in->depth};
     } else if ((st = copy_into(&rs, in, &cur))) {
         goto fail; /* the fork backend copies a heap image into shared memory once */
     }
@@ -313,13 +521,7 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     }
     /* Shrink: give back pooled buffers before handing out the result. */
     pool_drain(&rs);
-    res->width = cur.v.width;
-    res->height = cur.v.height;
-    res->channels = cur.v.channels;
-    res->depth = 8;
-    res->stride = cur.v.stride;
-    res->data = cur.v.data;
-    res->block = cur.blk; /* the image takes the block's reference on its heap or arena */
+    slot_image(res, &cur);
     if ((st = pp_meta_pass(ctx, in, res))) { /* the input's metadata, fitted to the output */
         pp_image_free(res);
         return st;

@@ -21,7 +21,7 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
     bool share = r->nstrips >= 2 && workers >= 2;
     const pp_executor *ex = share ? pp_executor_for(ctx->backend) : pp_executor_local();
     uint64_t nworkers = share ? (uint64_t)workers : 1u;
-    size_t rowbytes = (size_t)img->width * (size_t)img->channels;
+    size_t rowbytes = (size_t)img->width * (size_t)img->channels * (size_t)(img->depth == 16 ? 2 : 1);
     r->slots_bytes_ = align_up((size_t)r->nstrips * r->slot_bytes);
     r->results_bytes_ = align_up((size_t)r->nstrips * r->result_bytes);
     r->copy_bytes_ = ex->can_see(ctx, img->data) ? 0 : align_up(rowbytes * (size_t)img->height);
@@ -47,9 +47,10 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
     if (pixels) {
         for (int y = 0; y < img->height; y++)
             memcpy(pixels + (size_t)y * rowbytes, img->data + (size_t)y * img->stride, rowbytes);
-        stage->src = (pp_view){pixels, rowbytes, img->width, img->height, img->channels};
+        stage->src = (pp_view){pixels, rowbytes, img->width, img->height, img->channels, img->depth};
     } else {
-        stage->src = (pp_view){img->data, img->stride, img->width, img->height, img->channels};
+        stage->src = (pp_view){img->data, img->stride, img->width, img->height, img->channels,
+                               img->depth};
     }
     stage->dst = (pp_view){r->slots, r->slot_bytes,
                            (int)(r->slot_bytes > INT_MAX ? INT_MAX : r->slot_bytes), r->nstrips,
