@@ -14,7 +14,13 @@ pp_ctx *th_ctx(pp_backend backend, int workers);
 pp_image *th_random_image(pp_ctx *ctx, int w, int h, int c, uint32_t seed);
 /* An image with the given bytes (w*h*c of them). */
 pp_image *th_image_from(pp_ctx *ctx, int w, int h, int c, const uint8_t *px);
-/* 1 when both images have the same geometry and bytes. */
+/* The same at 16 bits per channel (uniform 16-bit values). */
+pp_image *th_random_image16(pp_ctx *ctx, int w, int h, int c, uint32_t seed);
+/* A 16-bit image with the given samples (w*h*c of them). */
+pp_image *th_image16_from(pp_ctx *ctx, int w, int h, int c, const uint16_t *px);
+/* Sample k of pixel (x, y) of a 16-bit image. */
+uint16_t th_px16(const pp_image *im, int x, int y, int k);
+/* 1 when both images have the same geometry, depth and bytes. */
 int th_same(const pp_image *a, const pp_image *b);
 /* Applies one spec; asserts success. */
 pp_image *th_apply(pp_ctx *ctx, const char *spec, const pp_image *in);

@@ -2,9 +2,11 @@
  * test_backends.c - the central determinism test, the one matrix over the executors: every
  * filter of the registry gives the same bytes on serial (with forced band sizes), OpenMP and
  * fork, for every worker count 1..8 and several band sizes, on odd image sizes (1x1, 1xN, Nx1,
- * primes, sizes smaller than the kernels) and 1..4 channels.
+ * primes, sizes smaller than the kernels) and 1..4 channels, at 8 bits and, for every filter
+ * that takes them, at 16 bits per channel.
  */
 #include "helpers.h"
+#include "internal.h"
 #include "specs.h"
 
 #include <criterion/criterion.h>
@@ -38,14 +40,20 @@ Test(backends, every_filter_identical_on_every_backend)
             ctx[k][w] = th_ctx(kinds[k], w);
     const int bands[] = {0, 1, 3, 64};
     int checked[3] = {0, 0, 0};
+    int deep = 0;
     for (int f = 0; f < pp_filter_count(); f++) {
         const char *specs[8];
         int ns = th_specs_for(pp_filter_at(f)->name, specs);
+        const bool takes16 = (pp_registry_find(pp_filter_at(f)->name)->depths & PP_DEPTH_16) != 0;
+        deep += takes16;
+        for (int depth = 8; depth <= (takes16 ? 16 : 8); depth += 8)
         for (int s = 0; s < ns; s++)
             for (int z = 0; z < NSIZES; z++)
                 for (int c = 1; c <= 4; c++) {
-                    pp_image *in = th_random_image(ref_ctx, sizes[z][0], sizes[z][1], c,
-                                                   (uint32_t)(f * 131 + z * 7 + c));
+                    const uint32_t seed = (uint32_t)(f * 131 + z * 7 + c);
+                    pp_image *in = depth == 16
+                        ? th_random_image16(ref_ctx, sizes[z][0], sizes[z][1], c, seed)
+                        : th_random_image(ref_ctx, sizes[z][0], sizes[z][1], c, seed);
                     pp_image *ref = run(ref_ctx, specs[s], in);
                     for (int k = 0; k < 3; k++)
                         for (int w = 1; w <= 8 && ctx[k][w]; w++)
@@ -55,9 +63,9 @@ Test(backends, every_filter_identical_on_every_backend)
                                 pp_ctx_set_band_rows(ctx[k][w], bands[b]);
                                 pp_image *out = run(ctx[k][w], specs[s], in);
                                 cr_assert(th_same(ref, out),
-                                          "%s differs: %s -j %d, band rows %d, %dx%dx%d",
-                                          specs[s], backend_names[kinds[k]], w, bands[b],
-                                          sizes[z][0], sizes[z][1], c);
+                                          "%s differs: %s -j %d, band rows %d, %dx%dx%d, "
+                                          "%d bits", specs[s], backend_names[kinds[k]], w,
+                                          bands[b], sizes[z][0], sizes[z][1], c, depth);
                                 pp_image_free(out);
                                 checked[k]++;
                             }
@@ -65,8 +73,8 @@ Test(backends, every_filter_identical_on_every_backend)
                     pp_image_free(in);
                 }
     }
-    cr_log_info("results compared with serial: %d serial (forced bands), %d openmp, %d fork",
-                checked[0], checked[1], checked[2]);
+    cr_log_info("results compared with serial: %d serial (forced bands), %d openmp, %d fork; "
+                "%d filters also at 16 bits", checked[0], checked[1], checked[2], deep);
     for (int k = 0; k < 3; k++)
         for (int w = 1; w <= 8; w++) pp_ctx_free(ctx[k][w]);
     pp_ctx_free(ref_ctx);

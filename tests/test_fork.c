@@ -227,8 +227,8 @@ static arena_job job_new(pp_ctx *ctx, int w, int h, test_params tp)
     cr_assert(src && dst, "%s", pp_ctx_last_error(ctx));
     for (size_t i = 0; i < j.bytes; i++) src[i] = (uint8_t)(i * 7 + i / 13);
     j.st->kernel = test_kernel;
-    j.st->src = (pp_view){src, (size_t)w, w, h, 1};
-    j.st->dst = (pp_view){dst, (size_t)w, w, h, 1};
+    j.st->src = (pp_view){src, (size_t)w, w, h, 1, 8};
+    j.st->dst = (pp_view){dst, (size_t)w, w, h, 1, 8};
     j.st->rows = h;
     memcpy(j.st->params, &tp, sizeof tp);
     return j;
@@ -700,8 +700,8 @@ Test(fork, stage_outside_the_arena_is_refused)
     uint8_t heap_src[64], heap_dst[64];
     pp_stage *st = calloc(1, sizeof *st);
     st->kernel = test_kernel;
-    st->src = (pp_view){heap_src, 8, 8, 8, 1};
-    st->dst = (pp_view){heap_dst, 8, 8, 8, 1};
+    st->src = (pp_view){heap_src, 8, 8, 8, 1, 8};
+    st->dst = (pp_view){heap_dst, 8, 8, 8, 1, 8};
     st->rows = 8;
     memcpy(st->params, &(test_params){K_COPY, -1, 0}, sizeof(test_params));
     cr_assert_eq(pp_exec_fork.run(ctx, st), PP_ERR_BACKEND);
@@ -709,8 +709,8 @@ Test(fork, stage_outside_the_arena_is_refused)
               pp_ctx_last_error(ctx));
     /* A destination that runs past the end of its block is caught too. */
     uint8_t *blk = arena_get(ctx, 64);
-    st->src = (pp_view){blk, 8, 8, 8, 1};
-    st->dst = (pp_view){blk, (size_t)1 << 50, 8, 8, 1};
+    st->src = (pp_view){blk, 8, 8, 8, 1, 8};
+    st->dst = (pp_view){blk, (size_t)1 << 50, 8, 8, 1, 8};
     cr_assert_eq(pp_exec_fork.run(ctx, st), PP_ERR_BACKEND);
     cr_assert(!pp_exec_fork.can_see(ctx, heap_src));
     cr_assert(pp_exec_fork.can_see(ctx, blk));
