@@ -257,6 +257,11 @@ typedef enum pp_tiff_compression {
  *  value. */
 PP_API pp_status pp_ctx_set_tiff_compression(pp_ctx *ctx, pp_tiff_compression mode);
 
+/** Bits per channel pp_save and pp_save_mem write: 0 (default) the image's own depth, 8 or 16
+ *  (converted as pp_image_convert_depth does). Formats that hold 8 bits only (JPEG, BMP, TGA)
+ *  always get 8. Errors: PP_ERR_INVALID for another value. */
+PP_API pp_status pp_ctx_set_save_depth(pp_ctx *ctx, int depth);
+
 /** The detailed message of the last failed call on this context ("" if none, or for a NULL
  *  ctx). Owned by the context: the pointer stays valid until the next call on the context. */
 PP_API const char *pp_ctx_last_error(const pp_ctx *ctx);
@@ -430,7 +435,8 @@ typedef struct pp_image_info {
     pp_format format; /**< detected from the bytes */
     int width, height; /**< in pixels */
     int channels;  /**< channels pixpool decodes it to (1..4) */
-    int depth;     /**< bits per channel stored in the file (1..32; pixpool decodes to 8) */
+    int depth;     /**< bits per channel stored in the file (1..32) */
+    int decoded_depth; /**< bits per channel pixpool decodes it to: 8 or 16 (pp_image_depth) */
 } pp_image_info;
 
 /** Reads the header of a file into *info. The format is detected from its bytes, never its

@@ -187,6 +187,16 @@ pp_status pp_ctx_set_tiff_compression(pp_ctx *ctx, pp_tiff_compression mode)
     return PP_OK;
 }
 
+pp_status pp_ctx_set_save_depth(pp_ctx *ctx, int depth)
+{
+    if (!ctx) return PP_ERR_INVALID;
+    if (depth != 0 && depth != 8 && depth != 16)
+        return pp_fail(ctx, PP_ERR_INVALID, "save depth %d is not 0 (the image's), 8 or 16",
+                       depth);
+    ctx->save_depth = depth;
+    return PP_OK;
+}
+
 pp_status pp_ctx_set_jpeg_optimize(pp_ctx *ctx, int on)
 {
     if (!ctx) return PP_ERR_INVALID;

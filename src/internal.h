@@ -116,6 +116,7 @@ struct pp_ctx {
     pp_jpeg_subsample jpeg_subsample;
     int jpeg_progressive, jpeg_optimize; /* 0 or 1 */
     pp_tiff_compression tiff_compression;
+    int save_depth;  /* 0 (the image's), 8 or 16: pp_save's output depth (pp_ctx_set_save_depth) */
     unsigned strip;  /* pp_meta_kind flags pp_save leaves out (pp_ctx_set_strip) */
     int auto_orient; /* 0 or 1: pp_load applies the EXIF orientation (pp_ctx_set_auto_orient) */
     size_t png_strip_bytes; /* filtered bytes per PNG strip; 0 = PP_PNG_STRIP_BYTES (tests set

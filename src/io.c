@@ -21,6 +21,9 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "codec/codec.h"
+
+/* The extensions pp_save writes (messages). */
+#define PP_WRITE_EXTS ".png, .jpg, .jpeg, .bmp, .tga, .tif, .tiff, .pnm, .pgm, .ppm or .psd"
 #include "codec/stb_wrap.h"
 
 #include <errno.h>
@@ -57,6 +60,10 @@ pp_format pp_format_from_path(const char *path)
     if (strcasecmp(ext, ".bmp") == 0) return PP_FORMAT_BMP;
     if (strcasecmp(ext, ".tga") == 0) return PP_FORMAT_TGA;
     if (strcasecmp(ext, ".tif") == 0 || strcasecmp(ext, ".tiff") == 0) return PP_FORMAT_TIFF;
+    if (strcasecmp(ext, ".pnm") == 0 || strcasecmp(ext, ".pgm") == 0 ||
+        strcasecmp(ext, ".ppm") == 0)
+        return PP_FORMAT_PNM;
+    if (strcasecmp(ext, ".psd") == 0) return PP_FORMAT_PSD;
     return PP_FORMAT_UNKNOWN;
 }
 
@@ -235,8 +242,8 @@ static pp_status check_image(pp_ctx *ctx, const pp_image *img, const char *name)
 /* Whether the encoder of fmt writes 16-bit samples (the others get the image rounded to 8). */
 static bool keeps_16(pp_format fmt)
 {
-    (void)fmt;
-    return false;
+    return fmt == PP_FORMAT_PNG || fmt == PP_FORMAT_TIFF || fmt == PP_FORMAT_PNM ||
+           fmt == PP_FORMAT_PSD;
 }
 
 static pp_status encode_image(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
@@ -250,16 +257,19 @@ static pp_status encode_image(pp_ctx *ctx, const pp_image *full, pp_format fmt, 
     if (fmt == PP_FORMAT_PNG) return pp_png_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_JPEG) return pp_jpeg_encode(ctx, img, out, name);
     if (fmt == PP_FORMAT_TIFF) return pp_tiff_encode(ctx, img, out, name);
+    if (fmt == PP_FORMAT_PNM) return pp_pnm_encode(ctx, img, out, name);
+    if (fmt == PP_FORMAT_PSD) return pp_psd_encode(ctx, img, out, name);
     return pp_stb_encode(ctx, img, fmt, out, name);
 }
 
 static pp_status encode(pp_ctx *ctx, const pp_image *full, pp_format fmt, pp_sink *out,
                         const char *name)
 {
-    if (full->depth == 8 || keeps_16(fmt)) return encode_image(ctx, full, fmt, out, name);
-    /* a 16-bit image to an 8-bit format: rounded to 8 bits first */
+    int depth = ctx->save_depth ? ctx->save_depth : full->depth;
+    if (!keeps_16(fmt)) depth = 8; /* a 16-bit image to an 8-bit format: rounded first */
+    if (depth == full->depth) return encode_image(ctx, full, fmt, out, name);
     pp_image *narrow;
-    pp_status st = pp_image_convert_depth(ctx, full, 8, &narrow);
+    pp_status st = pp_image_convert_depth(ctx, full, depth, &narrow);
     if (st) {
         char why[PP_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", ctx->errmsg);
@@ -281,9 +291,10 @@ pp_status pp_save_mem(pp_ctx *ctx, const pp_image *image, pp_format format, void
     pp_status st = check_image(ctx, image, MEMORY_NAME);
     if (st) return st;
     if (format != PP_FORMAT_PNG && format != PP_FORMAT_JPEG && format != PP_FORMAT_BMP &&
-        format != PP_FORMAT_TGA && format != PP_FORMAT_TIFF)
+        format != PP_FORMAT_TGA && format != PP_FORMAT_TIFF && format != PP_FORMAT_PNM &&
+        format != PP_FORMAT_PSD)
         return pp_fail(ctx, PP_ERR_FORMAT,
-                       "%s: cannot write format '%s' (use png, jpeg, bmp, tga or tiff)",
+                       "%s: cannot write format '%s' (use png, jpeg, bmp, tga, tiff, pnm or psd)",
                        MEMORY_NAME, pp_format_name(format));
     pp_sink s = {0};
     st = encode(ctx, image, format, &s, MEMORY_NAME);
@@ -354,10 +365,10 @@ pp_status pp_save(pp_ctx *ctx, const pp_image *image, const char *path)
         if (!ext)
             return pp_fail(ctx, PP_ERR_FORMAT,
                            "%s: no file extension to choose the format from "
-                           "(use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)", path);
+                           "(use " PP_WRITE_EXTS ")", path);
         return pp_fail(ctx, PP_ERR_FORMAT,
                        "%s: cannot write format of extension '%s' "
-                       "(use .png, .jpg, .jpeg, .bmp, .tga, .tif or .tiff)", path, ext);
+                       "(use " PP_WRITE_EXTS ")", path, ext);
     }
 
     /* A symbolic link is written through: its target is replaced (atomically, in the target's

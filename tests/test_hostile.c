@@ -717,7 +717,10 @@ Test(hostile_decoders, psd)
     img = load_ok(ctx, &b, "rle16.psd");
     d = pp_image_data(img);
     cr_assert_eq(pp_image_channels(img), 3); /* RGB in the file: no alpha made up */
-    cr_assert(d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 255 && d[4] == 255 && d[5] == 255);
+    cr_assert_eq(pp_image_depth(img), 16);   /* kept at 16 bits */
+    const uint16_t *d16 = (const uint16_t *)(const void *)d;
+    cr_assert(d16[0] == 0 && d16[1] == 0 && d16[2] == 0 && d16[3] == 65535 && d16[4] == 65535 &&
+              d16[5] == 65535);
     pp_image_free(img);
     buf_free(&b);
 

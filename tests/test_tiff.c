@@ -98,6 +98,23 @@ static unsigned expected(const tiff_spec *s, const uint16_t *cmap, bool map8, in
     return c;
 }
 
+/* The same kept at 16 bits (16-bit grey or RGB read directly). */
+static unsigned expected16(const tiff_spec *s, int x, int y, int ch, int channels)
+{
+    bool grey = s->photometric == PHOTOMETRIC_MINISBLACK || s->photometric == PHOTOMETRIC_MINISWHITE;
+    bool alpha = channels == 2 || channels == 4;
+    int nin = grey ? 1 : 3;
+    if (alpha && ch == channels - 1) return pat(x, y, nin, 16);
+    unsigned c = pat(x, y, ch, 16);
+    if (s->photometric == PHOTOMETRIC_MINISWHITE) c = 65535 - c;
+    if (alpha && s->extra == EXTRASAMPLE_ASSOCALPHA) {
+        unsigned a = pat(x, y, nin, 16);
+        c = a ? (c * 65535u + a / 2) / a : 0;
+        if (c > 65535) c = 65535;
+    }
+    return c;
+}
+
 static void check(const tiff_spec *s, const uint16_t *cmap, bool map8, int channels, const char *what)
 {
     uint8_t *px = samples(s);
@@ -119,6 +136,27 @@ static void check(const tiff_spec *s, const uint16_t *cmap, bool map8, int chann
     cr_assert_eq(pp_image_channels(img), channels, "%s: %d channels", what, pp_image_channels(img));
     cr_assert_eq(pp_image_width(img), (int)s->w);
     cr_assert_eq(pp_image_height(img), (int)s->h);
+    cr_assert_eq(pp_image_depth(img), info.decoded_depth, "%s", what);
+    if (s->bps == 16 && s->photometric != PHOTOMETRIC_PALETTE &&
+        s->photometric != PHOTOMETRIC_SEPARATED && s->photometric != PHOTOMETRIC_YCBCR)
+        cr_assert_eq(pp_image_depth(img), 16, "%s: 16-bit samples not kept", what);
+    if (pp_image_depth(img) == 16) {
+        for (int y = 0; y < (int)s->h; y++) {
+            const uint16_t *row = (const uint16_t *)(const void *)(pp_image_data(img) +
+                                                                  (size_t)y * pp_image_stride(img));
+            for (int x = 0; x < (int)s->w; x++)
+                for (int k = 0; k < channels; k++) {
+                    unsigned want = expected16(s, x, y, k, channels);
+                    cr_assert_eq(row[x * channels + k], want,
+                                 "%s: (%d,%d) channel %d: %u, expected %u (16 bits)", what, x, y,
+                                 k, row[x * channels + k], want);
+                }
+        }
+        pp_image_free(img);
+        free(file);
+        free(px);
+        return;
+    }
     for (int y = 0; y < (int)s->h; y++) {
         const uint8_t *row = pp_image_data(img) + (size_t)y * pp_image_stride(img);
         for (int x = 0; x < (int)s->w; x++)

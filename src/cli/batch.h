@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 /* Output format choice of --format. */
-enum { BF_SAME = 0, BF_PNG, BF_JPG, BF_BMP, BF_TGA, BF_TIF };
+enum { BF_SAME = 0, BF_PNG, BF_JPG, BF_BMP, BF_TGA, BF_TIF, BF_PNM, BF_PSD };
 
 /* How files are run: threads (each with its own context, serial or OpenMP inside) or a pool of
    pre-forked worker processes. */
@@ -31,6 +31,7 @@ typedef struct batch_opts {
     int tiff_compression;     /* pp_tiff_compression */
     unsigned strip;           /* pp_meta_kind flags left out of the outputs (--strip) */
     int auto_orient;          /* --auto-orient */
+    int depth;                /* --depth: 0 (each input's), 8 or 16 */
     uint64_t max_pixels;
     uint64_t max_memory;      /* per file in flight; 0: the library's default */
     int recursive;

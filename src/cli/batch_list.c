@@ -103,6 +103,11 @@ char *batch_output_name(const char *rel, int format)
     case BF_BMP: want = is_bmp ? NULL : "bmp"; break;
     case BF_TGA: want = is_tga ? NULL : "tga"; break;
     case BF_TIF: want = is_tif ? NULL : "tif"; break;
+    case BF_PNM:
+        want = ext && (!strcasecmp(ext, "pnm") || !strcasecmp(ext, "ppm") || !strcasecmp(ext, "pgm"))
+                   ? NULL : "pnm";
+        break;
+    case BF_PSD: want = ext && !strcasecmp(ext, "psd") ? NULL : "psd"; break;
     default: want = is_png || is_jpg || is_bmp || is_tga || is_tif ? NULL : "png"; break;
     }
     if (!want) return strdup(rel);

@@ -179,6 +179,7 @@ static pp_ctx *job_ctx(const batch_opts *o, int threads, pp_pipeline **pl, char 
     pp_ctx_set_tiff_compression(ctx, (pp_tiff_compression)o->tiff_compression);
     pp_ctx_set_strip(ctx, o->strip);
     pp_ctx_set_auto_orient(ctx, o->auto_orient);
+    pp_ctx_set_save_depth(ctx, o->depth);
     pp_ctx_set_max_pixels(ctx, o->max_pixels);
     if (o->max_memory) pp_ctx_set_max_memory(ctx, o->max_memory);
     for (int i = 0; i < o->nspecs; i++)
@@ -258,6 +259,10 @@ static void process_file(const batch_opts *o, pp_ctx *ctx, const pp_pipeline *pl
     if (crash_hook && *crash_hook && strstr(it->rel, crash_hook)) crash_for_test(o, it, out);
     if (pp_load(ctx, in, &img) != PP_OK) {
         r->error = msg("%s", pp_ctx_last_error(ctx));
+        goto done;
+    }
+    if (cli_depth_for_filters(ctx, o->depth, &img) != PP_OK) {
+        r->error = msg("%s: %s", in, pp_ctx_last_error(ctx));
         goto done;
     }
     r->width = pp_image_width(img);

@@ -26,7 +26,13 @@ int cli_parse_tiff_compression(const char *s, int *out);
 /* An output format by name, case-insensitively: png, jpg, jpeg, bmp, tga, tif, tiff (the
    names CLI_FORMAT_NAMES lists); PP_FORMAT_UNKNOWN for any other. */
 pp_format cli_format_from_name(const char *s);
-#define CLI_FORMAT_NAMES "png, jpg (or jpeg), bmp, tga, tif (or tiff)"
+/* --depth: "8" or "16" into *out; 0 on success, -1 with the error printed. */
+int cli_parse_depth(const char *s, int *out);
+/* What --depth D does to a loaded image: with 16, an 8-bit image is widened (v * 257) so the
+   filters run at 16 bits; with 8 or 0 nothing (pp_ctx_set_save_depth narrows at save). Replaces
+   *img; PP_OK or the library's status (message on ctx). */
+pp_status cli_depth_for_filters(pp_ctx *ctx, int depth, pp_image **img);
+#define CLI_FORMAT_NAMES "png, jpg (or jpeg), bmp, tga, tif (or tiff), pnm (ppm, pgm), psd"
 /* Reads all of f into a new malloc()ed buffer; 0, or -1 with errno set. */
 int cli_read_all(FILE *f, void **data, size_t *size);
 /* Parses a byte count: digits with an optional binary suffix K, M, G or T (KiB ... TiB; "KiB",

@@ -72,12 +72,34 @@ int cli_parse_tiff_compression(const char *s, int *out)
     return -1;
 }
 
+int cli_parse_depth(const char *s, int *out)
+{
+    if (strcmp(s, "8") == 0 || strcmp(s, "16") == 0) {
+        *out = atoi(s);
+        return 0;
+    }
+    cli_error("--depth: '%s' is not 8 or 16", s);
+    return -1;
+}
+
+pp_status cli_depth_for_filters(pp_ctx *ctx, int depth, pp_image **img)
+{
+    if (depth != 16 || pp_image_depth(*img) == 16) return PP_OK;
+    pp_image *wide;
+    pp_status st = pp_image_convert_depth(ctx, *img, 16, &wide);
+    if (st) return st;
+    pp_image_free(*img);
+    *img = wide;
+    return PP_OK;
+}
+
 pp_format cli_format_from_name(const char *s)
 {
     static const struct { const char *name; pp_format f; } names[] = {
         {"png", PP_FORMAT_PNG}, {"jpg", PP_FORMAT_JPEG}, {"jpeg", PP_FORMAT_JPEG},
         {"bmp", PP_FORMAT_BMP}, {"tga", PP_FORMAT_TGA},  {"tif", PP_FORMAT_TIFF},
-        {"tiff", PP_FORMAT_TIFF}};
+        {"tiff", PP_FORMAT_TIFF}, {"pnm", PP_FORMAT_PNM}, {"ppm", PP_FORMAT_PNM},
+        {"pgm", PP_FORMAT_PNM}, {"psd", PP_FORMAT_PSD}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(s, names[i].name) == 0) return names[i].f;
     return PP_FORMAT_UNKNOWN;

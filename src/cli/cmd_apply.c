@@ -32,9 +32,10 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "\n"
             "Filters INPUT through the pipeline of -f filters (in order) and writes OUTPUT;\n"
             "without -f, INPUT is only converted. The output format follows OUTPUT's\n"
-            "extension, in any case (.png .jpg .jpeg .bmp .tga .tif .tiff). INPUT '-' reads\n"
-            "standard input, OUTPUT '-' writes standard output (--format names its format).\n"
-            "A file OUTPUT appears complete or not at all.\n"
+            "extension, in any case (.png .jpg .jpeg .bmp .tga .tif .tiff .pnm .ppm .pgm\n"
+            ".psd). INPUT '-' reads standard input, OUTPUT '-' writes standard output\n"
+            "(--format names its format). A file OUTPUT appears complete or not at all.\n"
+            "16-bit input (PNG, TIFF, PNM, PSD) is filtered and written at 16 bits.\n"
             "\n"
             "options:\n"
             "  -f, --filter SPEC    a filter: NAME or NAME:KEY=VALUE,KEY=VALUE (pixpool filters)\n"
@@ -54,6 +55,8 @@ static void apply_usage(FILE *f, uint64_t max_memory)
             "      --jpeg-optimize  optimised JPEG Huffman tables (default off)\n"
             "      --tiff-compression none|lzw|deflate|packbits\n"
             "                       TIFF compression (default none)\n"
+            "      --depth 8|16     bits per channel of OUTPUT (default: INPUT's; JPEG, BMP\n"
+            "                       and TGA hold 8 only); 16 also filters 8-bit input at 16\n"
             "      --strip[=KINDS]  leave metadata out of OUTPUT: all of it, or the kinds listed\n"
             "                       (exif, xmp, icc, density, other), e.g. --strip=exif,xmp\n"
             "                       keeps the colour profile (default: keep what OUTPUT's\n"
@@ -70,9 +73,9 @@ static void apply_usage(FILE *f, uint64_t max_memory)
 
 /* Loads, runs and saves; on failure prints the error (PP_ERR_INTERRUPTED is left to the
    caller), sets *rc and returns the status. */
-static pp_status apply_run(pp_ctx *ctx, const pp_pipeline *pl, int in_std, const char *ipath,
-                           int out_std, const char *opath, pp_format ofmt, pp_image **in,
-                           pp_image **out, void **data, size_t *size, int *rc)
+static pp_status apply_run(pp_ctx *ctx, const pp_pipeline *pl, int depth, int in_std,
+                           const char *ipath, int out_std, const char *opath, pp_format ofmt,
+                           pp_image **in, pp_image **out, void **data, size_t *size, int *rc)
 {
     pp_status st;
     const char *iname = in_std ? "standard input" : ipath;
@@ -88,6 +91,7 @@ static pp_status apply_run(pp_ctx *ctx, const pp_pipeline *pl, int in_std, const
     } else {
         st = pp_load(ctx, ipath, in);
     }
+    if (!st) st = cli_depth_for_filters(ctx, depth, in);
     if (!st) {
         st = pp_pipeline_run(ctx, pl, *in, out);
         if (st == PP_ERR_INTERRUPTED) return st;
@@ -117,12 +121,13 @@ int cmd_apply(int argc, char **argv)
         {"jpeg-subsample", required_argument, 0, 6}, {"jpeg-progressive", no_argument, 0, 7},
         {"jpeg-optimize", no_argument, 0, 8}, {"tiff-compression", required_argument, 0, 9},
         {"strip", optional_argument, 0, 10}, {"auto-orient", no_argument, 0, 11},
-        {"format", required_argument, 0, 12},
+        {"format", required_argument, 0, 12}, {"depth", required_argument, 0, 13},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pp_ctx *ctx = pp_ctx_new();
     pp_pipeline *pl = NULL;
     pp_image *in = NULL, *out = NULL;
     pp_format format = PP_FORMAT_UNKNOWN; /* --format */
+    int depth = 0;                        /* --depth */
     void *data = NULL;
     size_t size = 0;
     int rc = EXIT_USAGE;
@@ -207,6 +212,10 @@ int cmd_apply(int argc, char **argv)
                 goto done;
             }
             break;
+        case 13:
+            if (cli_parse_depth(optarg, &depth)) goto done;
+            pp_ctx_set_save_depth(ctx, depth);
+            break;
         case 'h':
             apply_usage(stdout, pp_ctx_max_memory(ctx));
             rc = EXIT_OK;
@@ -234,7 +243,8 @@ int cmd_apply(int argc, char **argv)
             cli_error("OUTPUT '-' (standard output) needs --format FMT (%s)", CLI_FORMAT_NAMES);
         else
             cli_error("%s: cannot write format of extension '%s' (use .png, .jpg, .jpeg, .bmp, "
-                      ".tga, .tif or .tiff, in any case)", opath, dot ? dot : "");
+                      ".tga, .tif, .tiff, .pnm, .ppm, .pgm or .psd, in any case)", opath,
+                      dot ? dot : "");
         goto done;
     }
     struct sigaction sa, old_int, old_term;
@@ -245,7 +255,7 @@ int cmd_apply(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     pp_ctx_set_progress(ctx, apply_progress, NULL);
-    pp_status st = apply_run(ctx, pl, in_std, ipath, out_std, opath, ofmt, &in, &out, &data,
+    pp_status st = apply_run(ctx, pl, depth, in_std, ipath, out_std, opath, ofmt, &in, &out, &data,
                              &size, &rc);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

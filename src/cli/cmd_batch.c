@@ -35,7 +35,8 @@ static void batch_usage(FILE *f)
             "pipeline and output:\n"
             "  -f, --filter SPEC      a filter: NAME or NAME:KEY=VALUE,... (pixpool filters);\n"
             "                         default none: the images are only converted\n"
-            "      --format FMT       png | jpg (jpeg) | bmp | tga | tif (tiff) | same, in any\n"
+            "      --format FMT       png | jpg (jpeg) | bmp | tga | tif (tiff) | pnm (ppm, pgm)\n"
+            "                         | psd | same, in any\n"
             "                         case (default same: .png .jpg .jpeg .bmp .tga .tif\n"
             "                         .tiff keep their name, others become .png)\n"
             "      --png-level N      PNG compression 0..9 (default 5)\n"
@@ -47,6 +48,9 @@ static void batch_usage(FILE *f)
             "      --jpeg-optimize    optimised JPEG Huffman tables (default off)\n"
             "      --tiff-compression none|lzw|deflate|packbits\n"
             "                         TIFF compression (default none)\n"
+            "      --depth 8|16       bits per channel of the outputs (default: each input's:\n"
+            "                         16-bit PNG, TIFF, PNM and PSD stay 16-bit; JPEG, BMP and\n"
+            "                         TGA hold 8 only); 16 also filters 8-bit input at 16\n"
             "      --strip[=KINDS]    leave metadata out of the outputs: all of it, or the kinds\n"
             "                         listed (exif, xmp, icc, density, other), e.g.\n"
             "                         --strip=exif,xmp keeps the colour profile (default: keep\n"
@@ -163,6 +167,8 @@ static int parse_format(const char *s)
     case PP_FORMAT_BMP: return BF_BMP;
     case PP_FORMAT_TGA: return BF_TGA;
     case PP_FORMAT_TIFF: return BF_TIF;
+    case PP_FORMAT_PNM: return BF_PNM;
+    case PP_FORMAT_PSD: return BF_PSD;
     default: return -1;
     }
 }
@@ -176,7 +182,7 @@ int cmd_batch(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_PNG, O_QUALITY, O_MAXPIX, O_FILES, O_SKIP, O_OVER, O_SHARD,
            O_REPORT, O_PROGRESS, O_NOPROGRESS, O_MAXMEM, O_SUBSAMPLE, O_PROGRESSIVE,
-           O_OPTIMIZE, O_TIFFCOMP, O_STRIP, O_AUTO_ORIENT };
+           O_OPTIMIZE, O_TIFFCOMP, O_STRIP, O_AUTO_ORIENT, O_DEPTH };
     static const struct option opts[] = {
         {"filter", required_argument, 0, 'f'},       {"recursive", no_argument, 0, 'r'},
         {"format", required_argument, 0, O_FORMAT},  {"backend", required_argument, 0, 'b'},
@@ -188,6 +194,7 @@ int cmd_batch(int argc, char **argv)
         {"jpeg-progressive", no_argument, 0, O_PROGRESSIVE},
         {"jpeg-optimize", no_argument, 0, O_OPTIMIZE},
         {"tiff-compression", required_argument, 0, O_TIFFCOMP},
+        {"depth", required_argument, 0, O_DEPTH},
         {"strip", optional_argument, 0, O_STRIP}, {"auto-orient", no_argument, 0, O_AUTO_ORIENT},
         {"files-from", required_argument, 0, O_FILES}, {"null", no_argument, 0, '0'},
         {"skip-existing", no_argument, 0, O_SKIP},   {"overwrite", no_argument, 0, O_OVER},
@@ -274,6 +281,9 @@ int cmd_batch(int argc, char **argv)
             if (cli_parse_strip(optarg, &o.strip)) goto done;
             break;
         case O_AUTO_ORIENT: o.auto_orient = 1; break;
+        case O_DEPTH:
+            if (cli_parse_depth(optarg, &o.depth)) goto done;
+            break;
         case O_MAXPIX:
             if (cli_parse_int("--max-pixels", optarg, 1, 0x7fffffffffffffffL, &v)) goto done;
             o.max_pixels = (uint64_t)v;

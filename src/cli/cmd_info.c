@@ -12,7 +12,9 @@ int cmd_info(int argc, char **argv)
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         printf("usage: pixpool info IMAGE...\n\n"
                "Prints each image's format (detected from its bytes), width, height, channels\n"
-               "(as decoded) and bit depth (as stored). Exit 1 if any file cannot be read.\n");
+               "and bit depth per channel as decoded (8 or 16: what filters work on), and the\n"
+               "bit depth stored in the file (stored_depth: 1..32). Exit 1 if any file cannot\n"
+               "be read.\n");
         return EXIT_OK;
     }
     if (argc < 2) {
@@ -30,8 +32,9 @@ int cmd_info(int argc, char **argv)
             rc = EXIT_FAIL;
             continue;
         }
-        printf("%s: format=%s width=%d height=%d channels=%d depth=%d\n", argv[i],
-               pp_format_name(info.format), info.width, info.height, info.channels, info.depth);
+        printf("%s: format=%s width=%d height=%d channels=%d depth=%d stored_depth=%d\n",
+               argv[i], pp_format_name(info.format), info.width, info.height, info.channels,
+               info.decoded_depth, info.depth);
     }
     pp_ctx_free(ctx);
     return rc;

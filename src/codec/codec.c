@@ -33,7 +33,13 @@ const char *pp_format_name(pp_format format)
 pp_status pp_codec_alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c,
                                pp_image **out)
 {
-    pp_status st = pp_image_alloc(ctx, pp_executor_for(ctx->backend), w, h, c, out);
+    return pp_codec_alloc_image_depth(ctx, name, w, h, c, 8, out);
+}
+
+pp_status pp_codec_alloc_image_depth(pp_ctx *ctx, const char *name, int w, int h, int c,
+                                     int depth, pp_image **out)
+{
+    pp_status st = pp_image_alloc_depth(ctx, pp_executor_for(ctx->backend), w, h, c, depth, out);
     if (st) {
         char why[PP_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", ctx->errmsg[0] ? ctx->errmsg : pp_strerror(st));

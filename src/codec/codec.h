@@ -49,6 +49,16 @@ pp_status pp_sink_fail(pp_ctx *ctx, const pp_sink *s, const char *name);
    message is prefixed by the file name. */
 pp_status pp_codec_alloc_image(pp_ctx *ctx, const char *name, int w, int h, int c,
                                pp_image **out);
+/* The same at `depth` (8 or 16) bits per channel. */
+pp_status pp_codec_alloc_image_depth(pp_ctx *ctx, const char *name, int w, int h, int c,
+                                     int depth, pp_image **out);
+/* Whether this machine stores uint16_t little-endian (16-bit file samples are big-endian in PNG
+   and PNM, and swapped on the way in and out). */
+static inline bool pp_host_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
 
 /* An encoder's strips run as one stage on the context's executor (strips.c): band s is strip
    s, whose kernel writes up to slot_bytes bytes at slots + s * slot_bytes and its result record
@@ -82,7 +92,8 @@ static inline bool pp_pnm_is_space(int c)
 
 /* ---- decoders (contract above) ----------------------------------------------------------- */
 
-/* PNG (png_read.c): every colour type and bit depth becomes 1-4 channels of 8 bits. */
+/* PNG (png_read.c): every colour type and bit depth becomes 1-4 channels of 8 bits, or of 16
+   bits for a 16-bit file. */
 pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size_t size,
                         pp_image_info *info, pp_image **out);
 /* PNM P1-P6 (pnm.c): data starts with "P<1-6><whitespace>" (at least 3 bytes). */
@@ -91,7 +102,7 @@ pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
 /* Radiance HDR (hdr.c), tone-mapped to 3 channels of 8 bits as stb_image does. */
 pp_status pp_hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                         pp_image_info *info, pp_image **out);
-/* PSD (psd.c): the composited RGB image, always 4 channels of 8 bits. */
+/* PSD (psd.c): the composited RGB image, 3 channels or 4 with alpha, at the file's depth. */
 pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t n,
                         pp_image_info *info, pp_image **out);
 /* JPEG (jpeg_read.c, libjpeg-turbo): grayscale gives 1 channel, YCbCr, RGB, CMYK and YCCK give 3. */
@@ -120,6 +131,10 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
 pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
 /* TIFF (tiff.c, libtiff): 8-bit samples in strips, the context's compression. */
 pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
+/* PNM (pnm.c): P5 gray or P6 RGB, maxval 255 or (16-bit image) 65535; alpha dropped. */
+pp_status pp_pnm_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
+/* PSD (psd.c): RGB or RGBA merged image at 8 or 16 bits, raw; gray written as RGB. */
+pp_status pp_psd_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name);
 /* BMP or TGA (stb.c, through stb_image_write). */
 pp_status pp_stb_encode(pp_ctx *ctx, const pp_image *img, pp_format fmt, pp_sink *out,
                         const char *name);

@@ -102,7 +102,7 @@ pp_status pp_hdr_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
     hdr_header h = {0};
     pp_status st = hdr_read_header(ctx, name, d, n, &h);
     if (st) return st;
-    pp_image_info hdr = {PP_FORMAT_HDR, h.width, h.height, 3, 32};
+    pp_image_info hdr = {PP_FORMAT_HDR, h.width, h.height, 3, 32, 8};
     if (!out) {
         *info = hdr;
         return PP_OK;

@@ -154,7 +154,7 @@ static int read_body(jpeg_rjob *job)
         return 0;
     }
     const int w = (int)ci->image_width, h = (int)ci->image_height; /* <= 65500: libjpeg */
-    job->header = (pp_image_info){PP_FORMAT_JPEG, w, h, channels, ci->data_precision};
+    job->header = (pp_image_info){PP_FORMAT_JPEG, w, h, channels, ci->data_precision, 8};
     if (!job->decode) return 1;
 
     /* the limits, before anything of the image's size is allocated */

@@ -1,7 +1,8 @@
 /*
  * png_read.c - PNG decoding through libpng.
  *
- * Every colour type and bit depth becomes 1-4 channels of 8 bits. (Encoding: png_write.c.)
+ * Every colour type and bit depth becomes 1-4 channels of 8 bits; a 16-bit file keeps its 16
+ * bits (uint16_t in the machine's byte order). (Encoding: png_write.c.)
  * libpng skips every ancillary chunk; the metadata chunks are read by png_meta.c.
  */
 #define _GNU_SOURCE
@@ -92,11 +93,13 @@ static int png_read_body(png_rjob *job)
     job->header.height = (int)h;
     job->header.channels = channels;
     job->header.depth = depth;
+    const int keep = depth == 16 ? 16 : 8; /* the depth decoded to */
+    job->header.decoded_depth = keep;
     if (!job->decode) return 1;
 
     /* The limit is checked before libpng or pixpool allocates anything of the image's size. */
     size_t bytes;
-    job->status = pp_check_size(job->ctx, job->name, w, h, channels, &bytes);
+    job->status = pp_check_size_depth(job->ctx, job->name, w, h, channels, keep, &bytes);
     if (job->status != PP_OK) return 0;
     /* the memory limit covers the row table too (8 bytes a row: more than a 1-pixel row) */
     job->status = pp_check_memory(job->ctx, job->name, 0,
@@ -107,22 +110,23 @@ static int png_read_body(png_rjob *job)
     if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (trns) png_set_tRNS_to_alpha(png);
-    if (depth == 16) png_set_scale_16(png); /* rounds: v * 255 / 65535 */
+    if (depth == 16 && pp_host_little_endian()) png_set_swap(png); /* to native uint16_t */
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
     int got = png_get_channels(png, info);
-    if (png_get_bit_depth(png, info) != 8 || got < 1 || got > 4)
+    if (png_get_bit_depth(png, info) != keep || got < 1 || got > 4)
         png_error(png, "unsupported pixel layout");
     if (got != channels) { /* cannot happen for a valid file; recheck with what libpng gives */
         channels = got;
-        job->status = pp_check_size(job->ctx, job->name, w, h, channels, &bytes);
+        job->status = pp_check_size_depth(job->ctx, job->name, w, h, channels, keep, &bytes);
         if (job->status != PP_OK) return 0;
     }
-    if (png_get_rowbytes(png, info) != (size_t)w * (size_t)channels)
+    if (png_get_rowbytes(png, info) != (size_t)w * (size_t)channels * (size_t)(keep / 8))
         png_error(png, "unexpected row size");
 
-    job->status = pp_codec_alloc_image(job->ctx, job->name, (int)w, (int)h, channels, &job->img);
+    job->status = pp_codec_alloc_image_depth(job->ctx, job->name, (int)w, (int)h, channels, keep,
+                                             &job->img);
     if (job->status != PP_OK) return 0;
     job->rows = malloc((size_t)h * sizeof *job->rows);
     if (!job->rows) {

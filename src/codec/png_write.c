@@ -46,7 +46,9 @@ typedef struct strip_params {
     int width, height, channels;
     int strip_rows, nstrips;
     int level;
-    size_t rowbytes;   /* width * channels */
+    int swap16;        /* 16-bit samples to swap to PNG's big-endian order (little-endian host) */
+    size_t bpp;        /* bytes per pixel: channels, x 2 at 16 bits */
+    size_t rowbytes;   /* width * bpp */
     size_t slot_bytes; /* room for one strip's compressed bytes in stage->dst */
     size_t fbuf_bytes; /* filtered bytes of the largest strip (strip_rows rows of 1 + rowbytes) */
 } strip_params;
@@ -226,7 +228,8 @@ done:
    (the dictionary), the strip's filtered data. */
 static size_t scratch_bytes_for(const strip_params *p, size_t dict_cap)
 {
-    return ZMEM_BYTES + align_up(p->rowbytes) + align_up(dict_cap) + align_up(p->fbuf_bytes);
+    return ZMEM_BYTES + align_up(p->rowbytes) + align_up(dict_cap) + align_up(p->fbuf_bytes) +
+           (p->swap16 ? 2 * align_up(p->rowbytes) : 0);
 }
 
 static size_t dict_cap_for(size_t rowbytes)
@@ -235,11 +238,34 @@ static size_t dict_cap_for(size_t rowbytes)
     return ((DICT_BYTES + fr - 1) / fr) * fr; /* whole rows, at least 32 KiB */
 }
 
-/* Filters rows [y0, y1) of the image into out (1 + rowbytes each). */
-static void filter_rows(const pp_stage *st, const strip_params *p, const uint8_t *zero, int y0,
-                        int y1, uint8_t *out)
+/* Row y of a 16-bit image in PNG's big-endian order, into buf. */
+static const uint8_t *row_be16(const pp_stage *st, const strip_params *p, int y, uint8_t *buf)
 {
-    size_t fr = p->rowbytes + 1, bpp = (size_t)p->channels;
+    const uint16_t *in = pp_row16(&st->src, y);
+    for (size_t i = 0; i < p->rowbytes / 2; i++) {
+        buf[2 * i] = (uint8_t)(in[i] >> 8);
+        buf[2 * i + 1] = (uint8_t)in[i];
+    }
+    return buf;
+}
+
+/* Filters rows [y0, y1) of the image into out (1 + rowbytes each); swap: two rows of scratch
+   for byte-swapped 16-bit rows (NULL when no swap is needed). */
+static void filter_rows(const pp_stage *st, const strip_params *p, const uint8_t *zero, int y0,
+                        int y1, uint8_t *out, uint8_t *swap)
+{
+    size_t fr = p->rowbytes + 1, bpp = p->bpp;
+    if (swap) {
+        uint8_t *bufs[2] = {swap, swap + align_up(p->rowbytes)};
+        const uint8_t *prev = y0 > 0 ? row_be16(st, p, y0 - 1, bufs[1]) : zero;
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *cur = row_be16(st, p, y, bufs[y & 1]);
+            filter_row(cur, prev, p->rowbytes, bpp, p->level, out);
+            prev = cur;
+            out += fr;
+        }
+        return;
+    }
     for (int y = y0; y < y1; y++) {
         const uint8_t *prev = y > 0 ? pp_row(&st->src, y - 1) : zero;
         filter_row(pp_row(&st->src, y), prev, p->rowbytes, bpp, p->level, out);
@@ -255,6 +281,7 @@ static void encode_strip(const pp_stage *st, const strip_params *p, int s, uint8
     uint8_t *zero = scratch + ZMEM_BYTES;
     uint8_t *dict = zero + align_up(p->rowbytes);
     uint8_t *fbuf = dict + align_up(dict_cap);
+    uint8_t *swap = p->swap16 ? fbuf + align_up(p->fbuf_bytes) : NULL;
     memset(zero, 0, p->rowbytes);
 
     int y0 = s * p->strip_rows;
@@ -265,7 +292,7 @@ static void encode_strip(const pp_stage *st, const strip_params *p, int s, uint8
     if (y0 > 0) {
         int k = (int)(dict_cap / fr);
         if (k > y0) k = y0;
-        filter_rows(st, p, zero, y0 - k, y0, dict);
+        filter_rows(st, p, zero, y0 - k, y0, dict, swap);
         dn = (size_t)k * fr;
         if (dn > DICT_BYTES) {
             dstart = dict + (dn - DICT_BYTES);
@@ -273,7 +300,7 @@ static void encode_strip(const pp_stage *st, const strip_params *p, int s, uint8
         }
     }
     size_t n = (size_t)(y1 - y0) * fr;
-    filter_rows(st, p, zero, y0, y1, fbuf);
+    filter_rows(st, p, zero, y0, y1, fbuf, swap);
     res->adler = (uint32_t)adler32_z(1L, fbuf, n);
 
     bool last = s == p->nstrips - 1;
@@ -370,7 +397,9 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     p.height = img->height;
     p.channels = img->channels;
     p.level = ctx->png_level;
-    p.rowbytes = (size_t)img->width * (size_t)img->channels;
+    p.bpp = (size_t)img->channels * (img->depth == 16 ? 2u : 1u);
+    p.swap16 = img->depth == 16 && pp_host_little_endian();
+    p.rowbytes = (size_t)img->width * p.bpp;
     size_t fr = p.rowbytes + 1;
     size_t target = ctx->png_strip_bytes ? ctx->png_strip_bytes : PP_PNG_STRIP_BYTES;
     size_t rows = target / fr;
@@ -410,7 +439,7 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     uint8_t ihdr[13];
     put32(ihdr, (uint32_t)p.width);
     put32(ihdr + 4, (uint32_t)p.height);
-    ihdr[8] = 8;
+    ihdr[8] = img->depth == 16 ? 16 : 8;
     ihdr[9] = ctypes[p.channels];
     ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
     write_chunk(out, "IHDR", ihdr, 13, NULL, 0, NULL, 0);

@@ -4,14 +4,17 @@
  */
 #include "codec.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- PNM decoding (P1-P6) ---------------------------------------------------------------- */
 
 /* stb_image reads only binary P5/P6, does not rescale a maxval other than 255/65535 and does not
    notice truncated pixel data, so PNM is decoded here: P1/P4 bitmaps (1 = black), P2/P5
-   graymaps and P3/P6 pixmaps, plain (ASCII) or raw, with any maxval 1..65535 scaled to 0..255
-   with rounding. Only the first image of a multi-image file is read. */
+   graymaps and P3/P6 pixmaps, plain (ASCII) or raw. A maxval up to 255 is scaled to 0..255,
+   one above 255 to 16 bits, 0..65535, with rounding (65535 and 255 exactly, no scaling). Only
+   the first image of a multi-image file is read. */
 
 typedef struct pnm_reader {
     const uint8_t *d;
@@ -71,13 +74,14 @@ pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
         r.pos++;
     }
 
+    const bool wide = maxval > 255; /* decoded to 16 bits */
     pp_image_info hdr = {PP_FORMAT_PNM, (int)width, (int)height, channels,
-                         bitmap ? 1 : maxval > 255 ? 16 : 8};
+                         bitmap ? 1 : wide ? 16 : 8, wide ? 16 : 8};
     if (!out) {
         *info = hdr;
         return PP_OK;
     }
-    pp_status st = pp_check_size(ctx, name, width, height, channels, NULL);
+    pp_status st = pp_check_size_depth(ctx, name, width, height, channels, wide ? 16 : 8, NULL);
     if (st) return st;
 
     size_t w = (size_t)width, h = (size_t)height, c = (size_t)channels;
@@ -92,12 +96,14 @@ pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
                        avail, h, row, plain ? " or more" : "");
 
     pp_image *img;
-    st = pp_codec_alloc_image(ctx, name, (int)width, (int)height, channels, &img);
+    st = pp_codec_alloc_image_depth(ctx, name, (int)width, (int)height, channels,
+                                    wide ? 16 : 8, &img);
     if (st) return st;
     const uint8_t *p = data + r.pos;
     unsigned mv = (unsigned)maxval, half = mv / 2;
     for (size_t y = 0; y < h; y++) {
         uint8_t *dst = img->data + y * img->stride;
+        uint16_t *dst16 = (uint16_t *)(void *)dst;
         if (type == 4) {
             const uint8_t *src = p + y * ((w + 7) / 8);
             for (size_t x = 0; x < w; x++) dst[x] = (src[x / 8] >> (7 - x % 8)) & 1 ? 0 : 255;
@@ -124,7 +130,11 @@ pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
                                    "%s: PNM sample at byte %zu exceeds the maximum value %ld",
                                    name, r.pos, maxval);
                 }
-                dst[x] = mv == 255 ? (uint8_t)s : (uint8_t)(((unsigned)s * 255u + half) / mv);
+                if (wide)
+                    dst16[x] = mv == 65535 ? (uint16_t)s
+                                           : (uint16_t)(((uint32_t)s * 65535u + half) / mv);
+                else
+                    dst[x] = mv == 255 ? (uint8_t)s : (uint8_t)(((unsigned)s * 255u + half) / mv);
             }
         } else if (maxval <= 255) {
             const uint8_t *src = p + y * w * c;
@@ -139,13 +149,49 @@ pp_status pp_pnm_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
         } else {
             const uint8_t *src = p + y * w * c * 2;
             for (size_t x = 0; x < w * c; x++) {
-                unsigned s = (unsigned)src[2 * x] << 8 | src[2 * x + 1];
+                uint32_t s = (uint32_t)src[2 * x] << 8 | src[2 * x + 1];
                 if (s > mv) s = mv;
-                dst[x] = (uint8_t)((s * 255u + half) / mv);
+                dst16[x] = mv == 65535 ? (uint16_t)s : (uint16_t)((s * 65535u + half) / mv);
             }
         }
     }
     if (info) *info = hdr;
     *out = img;
+    return PP_OK;
+}
+
+/* ---- PNM encoding ------------------------------------------------------------------------- */
+
+/* P5 (gray) or P6 (RGB), raw, maxval 255 for 8-bit images and 65535 for 16-bit ones (samples
+   big-endian); PNM has no alpha channel: it is dropped, as for JPEG. */
+pp_status pp_pnm_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
+{
+    const int c = img->channels, cc = pp_color_channels(c), w = img->width;
+    const bool wide = img->depth == 16;
+    char head[64];
+    int n = snprintf(head, sizeof head, "P%c\n%d %d\n%d\n", cc == 1 ? '5' : '6', w, img->height,
+                     wide ? 65535 : 255);
+    pp_sink_write(out, head, (size_t)n);
+    const size_t rowbytes = (size_t)w * (size_t)cc * (wide ? 2u : 1u);
+    uint8_t *row = malloc(rowbytes ? rowbytes : 1);
+    if (!row) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    for (int y = 0; y < img->height && !out->err; y++) {
+        const uint8_t *src = img->data + (size_t)y * img->stride;
+        const uint16_t *src16 = (const uint16_t *)(const void *)src;
+        size_t o = 0;
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < cc; k++) {
+                if (wide) {
+                    uint16_t v = src16[(size_t)x * c + k];
+                    row[o++] = (uint8_t)(v >> 8);
+                    row[o++] = (uint8_t)v;
+                } else {
+                    row[o++] = src[(size_t)x * c + k];
+                }
+            }
+        pp_sink_write(out, row, rowbytes);
+    }
+    free(row);
+    if (out->err) return pp_sink_fail(ctx, out, name);
     return PP_OK;
 }

@@ -18,8 +18,8 @@
    which the first four are R, G, B, A (missing colour channels are 0, a missing alpha is
    opaque); 4 channels out when the file has an alpha channel (4 or more channels), else 3. With alpha, the white matte is removed as stb does (in
    single precision, at the file's depth: c = c' / a + max (1 - 1 / a) for 0 < a < max, then
-   truncated), clamped to 0..max where stb's result was undefined. 16-bit samples are then
-   rounded to 8 bits (v * 255 / 65535). Everything the pixels need is checked to be present
+   truncated), clamped to 0..max where stb's result was undefined. A 16-bit file gives a 16-bit
+   image (stb rounded it to 8 bits). Everything the pixels need is checked to be present
    before the image is allocated. */
 
 typedef struct psd_header {
@@ -107,13 +107,13 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
     pp_status st = psd_read_header(ctx, name, d, n, &h);
     if (st) return st;
     const int oc = h.channels >= 4 ? 4 : 3; /* the channels the file has: no invented alpha */
-    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, oc, h.depth};
+    pp_image_info hdr = {PP_FORMAT_PSD, h.width, h.height, oc, h.depth, h.depth};
     if (!out) {
         *info = hdr;
         return PP_OK;
     }
     size_t bytes;
-    if ((st = pp_check_size(ctx, name, h.width, h.height, oc, &bytes))) return st;
+    if ((st = pp_check_size_depth(ctx, name, h.width, h.height, oc, h.depth, &bytes))) return st;
     const size_t px = (size_t)h.width * (size_t)h.height, bps = (size_t)h.depth / 8;
     const int planes = h.channels < 4 ? h.channels : 4;
     const size_t plane = px * bps; /* bytes of one channel, unpacked */
@@ -155,7 +155,7 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
         }
     }
     pp_image *img;
-    if ((st = pp_codec_alloc_image(ctx, name, h.width, h.height, oc, &img))) {
+    if ((st = pp_codec_alloc_image_depth(ctx, name, h.width, h.height, oc, h.depth, &img))) {
         free(raw);
         return st;
     }
@@ -184,7 +184,9 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
                     v16[k] = v <= 0.0f ? 0u : v >= 65535.0f ? 65535u : (unsigned)v;
                 }
             }
-            for (int k = 0; k < 4; k++) o[k] = (uint8_t)((v16[k] * 255u + 32767u) / 65535u);
+            uint16_t *q = (uint16_t *)(void *)img->data + i * (size_t)oc; /* tightly packed */
+            for (int k = 0; k < oc; k++) q[k] = (uint16_t)v16[k];
+            continue;
         }
         memcpy(img->data + i * (size_t)oc, o, (size_t)oc); /* a fresh image is tightly packed */
     }
@@ -195,5 +197,71 @@ pp_status pp_psd_decode(pp_ctx *ctx, const char *name, const uint8_t *d, size_t 
     }
     if (info) *info = hdr;
     *out = img;
+    return PP_OK;
+}
+
+/* ---- PSD encoding ------------------------------------------------------------------------- */
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* The sample of channel k (0..3 of the RGB(A) written) of pixel x of row `row`, at the image's
+   depth: gray is written as R = G = B; with alpha the colour is composited on white, the
+   convention of a PSD's merged image that the decoder undoes, c' = round(c a + max (1 - a))
+   with a = alpha / max. */
+static unsigned psd_sample(const pp_image *img, const uint8_t *row, int x, int k)
+{
+    const int c = img->channels, cc = pp_color_channels(c);
+    const bool wide = img->depth == 16;
+    const unsigned max = wide ? 65535u : 255u;
+    const uint16_t *r16 = (const uint16_t *)(const void *)row;
+    unsigned a = !pp_has_alpha(c) ? max : wide ? r16[(size_t)x * c + c - 1] : row[(size_t)x * c + c - 1];
+    if (k == 3) return a;
+    int src = cc == 1 ? 0 : k;
+    unsigned v = wide ? r16[(size_t)x * c + src] : row[(size_t)x * c + src];
+    if (a == max) return v;
+    double af = (double)a / max, m = v * af + max * (1.0 - af);
+    return (unsigned)(m + 0.5);
+}
+
+/* A version-1 PSD in RGB mode, raw (uncompressed) merged image at the image's depth (8 or 16),
+   3 channels, or 4 with alpha; gray images are written as RGB. No layers, no resources. */
+pp_status pp_psd_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
+{
+    const int oc = pp_has_alpha(img->channels) ? 4 : 3, w = img->width, h = img->height;
+    const size_t bps = img->depth == 16 ? 2 : 1;
+    uint8_t head[26 + 4 + 4 + 4 + 2] = {'8', 'B', 'P', 'S'};
+    put16(head + 4, 1);
+    put16(head + 12, (unsigned)oc);
+    put32(head + 14, (uint32_t)h);
+    put32(head + 18, (uint32_t)w);
+    put16(head + 22, (unsigned)(bps * 8));
+    put16(head + 24, 3); /* RGB; the lengths of the three sections and the compression: 0 */
+    pp_sink_write(out, head, sizeof head);
+    uint8_t *line = malloc((size_t)w * bps);
+    if (!line) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < oc && !out->err; k++)
+        for (int y = 0; y < h && !out->err; y++) {
+            const uint8_t *row = img->data + (size_t)y * img->stride;
+            for (int x = 0; x < w; x++) {
+                unsigned v = psd_sample(img, row, x, k);
+                if (bps == 2) put16(line + 2 * (size_t)x, v);
+                else line[x] = (uint8_t)v;
+            }
+            pp_sink_write(out, line, (size_t)w * bps);
+        }
+    free(line);
+    if (out->err) return pp_sink_fail(ctx, out, name);
     return PP_OK;
 }

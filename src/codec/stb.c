@@ -105,7 +105,7 @@ pp_status pp_stb_decode(pp_ctx *ctx, const char *name, pp_format fmt, const uint
                        w, h, c);
     /* stb gives every GIF 4 channels; an opaque first frame keeps the 3 the file has */
     int keep = fmt == PP_FORMAT_GIF && c == 4 && !gif_first_frame_transparent(data, size) ? 3 : c;
-    pp_image_info hdr = {fmt, w, h, keep, 8};
+    pp_image_info hdr = {fmt, w, h, keep, 8, 8};
     if (!out) {
         *info = hdr;
         return PP_OK;

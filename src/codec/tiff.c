@@ -4,7 +4,7 @@
  * Decoding reads the first page (image file directory) of a file; later pages are ignored
  * (docs/API.md says so). Grey, grey+alpha, RGB and RGBA of 8 or 16 bits a sample, in strips or
  * tiles, contiguous or planar, with any compression libtiff decodes (none, LZW, deflate,
- * PackBits, JPEG, ...) are read straight into the image: 16-bit samples are rounded to 8 bits,
+ * PackBits, JPEG, ...) are read straight into the image (16-bit samples stay 16 bits),
  * MinIsWhite grey is inverted, associated (premultiplied) alpha is turned into the straight
  * alpha pixpool works with, extra samples after the first alpha are dropped. Everything else
  * libtiff can read (palette, 1-, 2- and 4-bit grey, YCbCr, CMYK, CIE L*a*b*, an orientation
@@ -23,7 +23,7 @@
  * the image's blobs and written from them ("jfif:density" or "png:pHYs" as the resolution); an
  * EXIF IFD is neither read nor written.
  *
- * Encoding writes one page of 8-bit samples, contiguous, in strips of about STRIP_BYTES, with
+ * Encoding writes one page of 8- or 16-bit samples (the image's depth), contiguous, in strips of about STRIP_BYTES, with
  * the context's compression (none, LZW, deflate or PackBits; LZW and deflate with the
  * horizontal predictor), grey or RGB with an unassociated alpha sample where the image has
  * one. libtiff writes straight into the output file (it seeks back to write the directory
@@ -189,7 +189,7 @@ static TIFF *open_mem(tmem *m, const char *name, const char *mode, tmsize_t max_
 typedef struct tiff_dir {
     uint32_t w, h;
     uint16_t spp, bps, photometric, planar, sampleformat, orientation, compression;
-    bool alpha, assoc, color, direct, tiled;
+    bool alpha, assoc, color, direct, tiled, wide; /* wide: decoded to 16 bits */
     bool map8;                /* a colormap of 8-bit values (all entries < 256): as libtiff reads it */
     const uint16_t *map[3];   /* palette: the colormap (2^bps entries each) */
 } tiff_dir;
@@ -298,6 +298,7 @@ static pp_status read_dir(pp_ctx *ctx, const char *name, TIFF *t, tmem *m, tiff_
     d->direct = depth_ok && d->orientation == ORIENTATION_TOPLEFT &&
                 (grey || pal || (d->photometric == PHOTOMETRIC_RGB && d->spp >= 3)) &&
                 d->compression != COMPRESSION_OJPEG && (!pal || d->bps <= 8);
+    d->wide = d->direct && d->bps == 16 && !pal; /* kept at 16 bits */
     return PP_OK;
 }
 
@@ -326,6 +327,19 @@ static void convert_run(const tiff_dir *d, const uint8_t *src, int n, int plane,
     const bool pal = d->photometric == PHOTOMETRIC_PALETTE, planar = d->planar == PLANARCONFIG_SEPARATE;
     const int nin = pal || !d->color ? 1 : 3; /* colour samples in the file */
     const int step = planar ? 1 : d->spp;
+    if (d->wide) { /* 16-bit grey or RGB kept at 16 bits */
+        uint16_t *dst16 = (uint16_t *)(void *)dst;
+        for (int x = 0; x < n; x++) {
+            uint16_t *out = dst16 + (size_t)x * (size_t)ch;
+            for (int s = 0; s < nin + (d->alpha ? 1 : 0); s++) {
+                if (planar && s != plane) continue;
+                unsigned v = sample_at(src, (size_t)x * (size_t)step + (size_t)(planar ? 0 : s), 16);
+                if (s == nin) out[ch - 1] = (uint16_t)v;
+                else out[s] = (uint16_t)(d->photometric == PHOTOMETRIC_MINISWHITE ? 65535u - v : v);
+            }
+        }
+        return;
+    }
     for (int x = 0; x < n; x++) {
         uint8_t *out = dst + (size_t)x * (size_t)ch;
         for (int s = 0; s < nin + (d->alpha ? 1 : 0); s++) {
@@ -350,6 +364,19 @@ static void convert_run(const tiff_dir *d, const uint8_t *src, int n, int plane,
 static void unpremultiply(pp_image *img)
 {
     int c = img->channels;
+    if (img->depth == 16) {
+        for (int y = 0; y < img->height; y++) {
+            uint16_t *p = (uint16_t *)(void *)(img->data + (size_t)y * img->stride);
+            for (int x = 0; x < img->width; x++, p += c) {
+                uint32_t a = p[c - 1];
+                for (int k = 0; k < c - 1; k++) {
+                    uint32_t v = a ? (p[k] * 65535u + a / 2) / a : 0;
+                    p[k] = (uint16_t)(v > 65535 ? 65535 : v);
+                }
+            }
+        }
+        return;
+    }
     for (int y = 0; y < img->height; y++) {
         uint8_t *p = img->data + (size_t)y * img->stride;
         for (int x = 0; x < img->width; x++, p += c) {
@@ -388,7 +415,8 @@ static pp_status read_direct(pp_ctx *ctx, const char *name, TIFF *t, tmem *m, co
                     uint32_t nh = d->h - y0 < th ? d->h - y0 : th;
                     for (uint32_t r = 0; r < nh; r++)
                         convert_run(d, buf + r * rowb, (int)nw, plane,
-                                    img->data + (size_t)(y0 + r) * img->stride + (size_t)x0 * ch,
+                                    img->data + (size_t)(y0 + r) * img->stride +
+                                        (size_t)x0 * (size_t)ch * (d->wide ? 2u : 1u),
                                     ch);
                 }
     } else {
@@ -534,13 +562,14 @@ pp_status pp_tiff_decode(pp_ctx *ctx, const char *name, const uint8_t *data, siz
     uint8_t *buf = NULL;
     if ((st = read_dir(ctx, name, t, m, &d))) goto done;
     int ch = (d.color ? 3 : 1) + (d.alpha ? 1 : 0);
-    pp_image_info hdr = {PP_FORMAT_TIFF, (int)d.w, (int)d.h, ch, d.bps};
+    const int depth = d.wide ? 16 : 8;
+    pp_image_info hdr = {PP_FORMAT_TIFF, (int)d.w, (int)d.h, ch, d.bps, depth};
     if (!out) {
         *info = hdr;
         goto done;
     }
     size_t bytes;
-    if ((st = pp_check_size(ctx, name, d.w, d.h, ch, &bytes))) goto done;
+    if ((st = pp_check_size_depth(ctx, name, d.w, d.h, ch, depth, &bytes))) goto done;
     uint64_t bufbytes;
     if (d.direct)
         bufbytes = d.tiled ? (uint64_t)TIFFTileSize64(t) : (uint64_t)TIFFStripSize64(t);
@@ -551,7 +580,8 @@ pp_status pp_tiff_decode(pp_ctx *ctx, const char *name, const uint8_t *data, siz
         goto done;
     }
     if ((st = pp_check_memory(ctx, name, 0, (uint64_t)bytes + bufbytes, "decoder buffers"))) goto done;
-    if ((st = pp_codec_alloc_image(ctx, name, (int)d.w, (int)d.h, ch, &img))) goto done;
+    if ((st = pp_codec_alloc_image_depth(ctx, name, (int)d.w, (int)d.h, ch, depth, &img)))
+        goto done;
     if (!(buf = malloc((size_t)bufbytes))) {
         st = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
         goto done;
@@ -580,7 +610,8 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     static const uint16_t codes[] = {COMPRESSION_NONE, COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE,
                                      COMPRESSION_PACKBITS};
     const int w = img->width, h = img->height, c = img->channels;
-    const size_t rowb = (size_t)w * (size_t)c;
+    const int bits = img->depth == 16 ? 16 : 8;
+    const size_t rowb = (size_t)w * (size_t)c * (size_t)(bits / 8);
     tmem *m = calloc(1, sizeof *m);
     if (!m) return pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
     m->f = out->f; /* a new, empty file (io.c opens it for update) */
@@ -599,7 +630,7 @@ pp_status pp_tiff_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     uint16_t extra = EXTRASAMPLE_UNASSALPHA;
     int ok = TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)w) &&
              TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)h) &&
-             TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8) &&
+             TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, bits) &&
              TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, c) &&
              TIFFSetField(t, TIFFTAG_PHOTOMETRIC, c <= 2 ? PHOTOMETRIC_MINISBLACK : PHOTOMETRIC_RGB) &&
              TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&

@@ -54,7 +54,8 @@ static unsigned checksum(pp_image *img)
     const int w = pp_image_width(img), h = pp_image_height(img), c = pp_image_channels(img);
     for (int y = 0; y < h; y++) {
         const uint8_t *row = pp_image_data(img) + (size_t)y * pp_image_stride(img);
-        for (size_t i = 0; i < (size_t)w * (size_t)c; i++) sum = sum * 31u + row[i];
+        for (size_t i = 0; i < (size_t)w * (size_t)c * (size_t)(pp_image_depth(img) / 8); i++)
+            sum = sum * 31u + row[i];
     }
     return sum;
 }
@@ -168,8 +169,10 @@ int pp_fuzz_load(const uint8_t *data, size_t size)
     if (st == PP_OK) {
         if (!img) pp_fuzz_fail("load", "PP_OK without an image");
         w = pp_image_width(img), h = pp_image_height(img), c = pp_image_channels(img);
-        if (w < 1 || h < 1 || c < 1 || c > 4 || pp_image_depth(img) != 8 ||
-            pp_image_stride(img) < (size_t)w * (size_t)c)
+        const int bps = pp_image_depth(img) / 8;
+        if (w < 1 || h < 1 || c < 1 || c > 4 ||
+            (pp_image_depth(img) != 8 && pp_image_depth(img) != 16) ||
+            pp_image_stride(img) < (size_t)w * (size_t)c * (size_t)bps)
             pp_fuzz_fail("load", "malformed image %dx%dx%d stride %zu", w, h, c,
                          pp_image_stride(img));
         if ((uint64_t)w * (uint64_t)h > MAX_PIXELS)
