@@ -120,6 +120,7 @@ typedef struct bench_report {
     /* image */
     const char *image_path; /* NULL: generated */
     int width, height, channels;
+    int depth; /* bits per channel of the input: 8 or 16 (--depth) */
     /* decode/encode of IMAGE (io_valid) */
     int io_valid;
     double decode_ms, encode_ms;
@@ -161,6 +162,10 @@ void bench_summarise(const double *v, int n, bench_stats *s);
 uint64_t bench_hash_image(pp_image *im);
 /* Fills a photo-like synthetic image (sky, sun, hills, textured ground, grain); deterministic. */
 void bench_fill_image(pp_image *im, uint32_t seed);
+/* The image at 16 bits (--depth 16): each value v widened to 257 v plus a deterministic dither
+   of -128..127 (clamped), so all 16 bits vary as in a real 16-bit photo. Replaces *im; 0, or -1
+   with the error printed. */
+int bench_widen_image(pp_ctx *ctx, pp_image **im);
 void bench_collect_facts(bench_facts *f);
 const char *bench_backend_name(int backend);
 

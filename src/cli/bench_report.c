@@ -74,9 +74,9 @@ static void facts_lines(FILE *f, const bench_report *r, const char *prefix)
 
 static void image_line(FILE *f, const bench_report *r, const char *prefix)
 {
-    fprintf(f, "%simage:   %s %dx%d %s (%.2f MP)\n", prefix,
+    fprintf(f, "%simage:   %s %dx%d %s, %d bits (%.2f MP)\n", prefix,
             r->image_path ? r->image_path : "generated photo-like", r->width, r->height,
-            channel_name(r->channels), (double)r->width * r->height / 1e6);
+            channel_name(r->channels), r->depth, (double)r->width * r->height / 1e6);
 }
 
 static void table_startup(FILE *f, const bench_report *r)
@@ -330,8 +330,9 @@ void bench_write_json(FILE *f, const bench_report *r)
         } else {
             fputs("\"generated\", \"path\": null", f);
         }
-        fprintf(f, ", \"width\": %d, \"height\": %d, \"channels\": %d, \"megapixels\": %.6g}",
-                r->width, r->height, r->channels, (double)r->width * r->height / 1e6);
+        fprintf(f, ", \"width\": %d, \"height\": %d, \"channels\": %d, \"depth\": %d, "
+                "\"megapixels\": %.6g}", r->width, r->height, r->channels, r->depth,
+                (double)r->width * r->height / 1e6);
     }
     fputs(",\n  \"io\": ", f);
     if (r->io_valid) {

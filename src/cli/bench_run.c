@@ -313,7 +313,7 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
         pp_ctx_set_max_pixels(cs[k].ctx, (uint64_t)1 << 40);
         cs[k].in = src;
         if (c->backend == PP_BACKEND_FORK) { /* the input lives in the arena, as pp_load puts it */
-            if (pp_image_new(cs[k].ctx, iw, ih, ic, &cs[k].own_in)) {
+            if (pp_image_new_depth(cs[k].ctx, iw, ih, ic, pp_image_depth(src), &cs[k].own_in)) {
                 cli_error("%s: %s", w->label, pp_ctx_last_error(cs[k].ctx));
                 goto done;
             }
@@ -321,7 +321,8 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
             uint8_t *d = pp_image_data(cs[k].own_in);
             for (int y = 0; y < ih; y++)
                 memcpy(d + (size_t)y * pp_image_stride(cs[k].own_in),
-                       s + (size_t)y * pp_image_stride((pp_image *)src), (size_t)iw * ic);
+                       s + (size_t)y * pp_image_stride((pp_image *)src),
+                       (size_t)iw * ic * (size_t)(pp_image_depth(src) / 8));
             cs[k].in = cs[k].own_in;
         }
     }

@@ -69,7 +69,7 @@ uint64_t bench_hash_image(pp_image *im)
     h = fnv_bytes(h, (const uint8_t *)geom, sizeof geom);
     const uint8_t *d = pp_image_data(im);
     size_t stride = pp_image_stride(im);
-    size_t row = (size_t)geom[0] * geom[2];
+    size_t row = (size_t)geom[0] * geom[2] * (size_t)(pp_image_depth(im) / 8);
     for (uint32_t y = 0; y < geom[1]; y++) h = fnv_bytes(h, d + (size_t)y * stride, row);
     return h;
 }
@@ -379,4 +379,28 @@ void bench_flag_cell(bench_cell *c, const bench_cell *serial)
     else if (c->workers > 1 && isfinite(c->karp_flatt) &&
              (c->karp_flatt < -0.1 || c->karp_flatt > 1.1))
         c->flag = "serial fraction outside 0..1";
+}
+
+int bench_widen_image(pp_ctx *ctx, pp_image **im)
+{
+    pp_image *wide;
+    if (pp_image_convert_depth(ctx, *im, 16, &wide)) {
+        cli_error("--depth 16: %s", pp_ctx_last_error(ctx));
+        return -1;
+    }
+    const int w = pp_image_width(wide), h = pp_image_height(wide), c = pp_image_channels(wide);
+    uint32_t s = 0x9e3779b9u;
+    for (int y = 0; y < h; y++) {
+        uint16_t *row = (uint16_t *)(void *)(pp_image_data(wide) + (size_t)y * pp_image_stride(wide));
+        for (size_t i = 0; i < (size_t)w * (size_t)c; i++) {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            int v = (int)row[i] + (int)(s >> 24) - 128;
+            row[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+        }
+    }
+    pp_image_free(*im);
+    *im = wide;
+    return 0;
 }

@@ -55,6 +55,9 @@ static void bench_usage(FILE *f)
             "      --warmup N        untimed runs per cell after the check run (default %d)\n"
             "      --size WxH        size of the generated image (default %dx%d)\n"
             "      --channels N      channels of the generated image, 1..4 (default 3)\n"
+            "      --depth 8|16      bits per channel the filters run at (default: 8 for the\n"
+            "                        generated image, a file's own depth); 16 makes the\n"
+            "                        generated image 16-bit (all 16 bits vary)\n"
             "      --format FMT      table | csv | json (default table)\n"
             "      --plot FILE.svg   also draw speedup versus workers as an SVG chart (SVG only:\n"
             "                        another extension is refused)\n"
@@ -209,13 +212,13 @@ int cmd_bench(int argc, char **argv)
         {"batch", required_argument, 0, 6},     {"each", no_argument, 0, 7},
         {"channels", required_argument, 0, 8},  {"no-startup", no_argument, 0, 9},
         {"save-image", required_argument, 0, 10}, {"help", no_argument, 0, 'h'},
-        {"csv-header", required_argument, 0, 11},
+        {"csv-header", required_argument, 0, 11}, {"depth", required_argument, 0, 12},
         {0, 0, 0, 0}};
     static bench_report r; /* large; one per process */
     memset(&r, 0, sizeof r);
     const char *specs[BENCH_MAX_SPECS];
     int nspecs = 0, each = 0, format = FMT_TABLE, no_startup = 0, repeat_given = 0;
-    int width = DEFAULT_W, height = DEFAULT_H, channels = 3;
+    int width = DEFAULT_W, height = DEFAULT_H, channels = 3, depth = 0;
     const char *plot = NULL, *batch_dir = NULL, *save_image = NULL;
     r.repeat = DEFAULT_REPEAT;
     r.warmup = DEFAULT_WARMUP;
@@ -288,6 +291,9 @@ int cmd_bench(int argc, char **argv)
             channels = (int)v;
             break;
         case 9: no_startup = 1; break;
+        case 12:
+            if (cli_parse_depth(optarg, &depth)) goto done;
+            break;
         case 10: save_image = optarg; break;
         case 11:
             if (!strcasecmp(optarg, "none")) r.csv_no_comments = 1;
@@ -329,11 +335,13 @@ int cmd_bench(int argc, char **argv)
         pp_status st = pp_image_new(ctx, width, height, channels, &im);
         if (!st) {
             bench_fill_image(im, 1);
+            if (depth == 16 && bench_widen_image(ctx, &im)) goto done_image;
             st = pp_save(ctx, im, save_image);
         }
         if (st) cli_error("%s", pp_ctx_last_error(ctx));
-        pp_image_free(im);
         rc = st ? EXIT_FAIL : EXIT_OK;
+    done_image:
+        pp_image_free(im);
         goto done;
     }
     r.repeat_auto = !repeat_given;
@@ -400,7 +408,18 @@ int cmd_bench(int argc, char **argv)
             }
             pp_ctx_set_backend(ctx, PP_BACKEND_SERIAL);
             bench_fill_image(src, 1);
+            if (depth == 16 && bench_widen_image(ctx, &src)) { pp_image_free(src); goto restore; }
         }
+        if (depth && pp_image_depth(src) != depth) { /* a file at the other depth */
+            pp_image *conv = NULL;
+            if (pp_image_convert_depth(ctx, src, depth, &conv)) {
+                cli_error("--depth %d: %s", depth, pp_ctx_last_error(ctx));
+                { pp_image_free(src); goto restore; }
+            }
+            pp_image_free(src);
+            src = conv;
+        }
+        r.depth = pp_image_depth(src);
         r.width = pp_image_width(src);
         r.height = pp_image_height(src);
         r.channels = pp_image_channels(src);
