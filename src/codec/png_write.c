@@ -257,7 +257,7 @@ static void filter_rows(const pp_stage *st, const strip_params *p, const uint8_t
     size_t fr = p->rowbytes + 1, bpp = p->bpp;
     if (swap) {
         uint8_t *bufs[2] = {swap, swap + align_up(p->rowbytes)};
-        const uint8_t *prev = y0 > 0 ? row_be16(st, p, y0 - 1, bufs[1]) : zero;
+        const uint8_t *prev = y0 > 0 ? row_be16(st, p, y0 - 1, bufs[(y0 - 1) & 1]) : zero;
         for (int y = y0; y < y1; y++) {
             const uint8_t *cur = row_be16(st, p, y, bufs[y & 1]);
             filter_row(cur, prev, p->rowbytes, bpp, p->level, out);
