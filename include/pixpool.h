@@ -27,8 +27,9 @@
  *   time. Images and pipelines are not tied to the context that made them: any context may use
  *   them (one thread at a time). Functions marked "Thread-safe" may be called from any thread at
  *   any time. There is no mutable global state except what libpng/stb keep thread-locally.
- * - Pixels are 8 bits per channel, interleaved, 1 to 4 channels (gray, gray+alpha, RGB, RGBA),
- *   rows top to bottom, each row `stride` bytes apart (stride >= width * channels).
+ * - Pixels are 8 bits (uint8_t) or 16 bits (uint16_t, native byte order) per channel,
+ *   interleaved, 1 to 4 channels (gray, gray+alpha, RGB, RGBA), rows top to bottom, each row
+ *   `stride` bytes apart (stride >= width * channels * bytes per sample).
  * - Linux only. The fork backend forks the calling process; see pp_backend and docs/FORK.md.
  */
 #ifndef PIXPOOL_H
@@ -415,9 +416,9 @@ typedef enum pp_format {
     PP_FORMAT_BMP,         /**< Windows bitmap */
     PP_FORMAT_TGA,         /**< Truevision TGA */
     PP_FORMAT_GIF,         /**< GIF, read only (first frame) */
-    PP_FORMAT_PSD,         /**< Photoshop, read only (composited image) */
+    PP_FORMAT_PSD,         /**< Photoshop (composited image; written as RGB/RGBA, raw) */
     PP_FORMAT_HDR,         /**< Radiance HDR, read only (tone-mapped to 8 bits) */
-    PP_FORMAT_PNM,         /**< PBM/PGM/PPM, P1-P6 (ASCII and binary, any maxval), read only */
+    PP_FORMAT_PNM,         /**< PBM/PGM/PPM, P1-P6 (any maxval); written as P5/P6 */
     PP_FORMAT_TIFF         /**< TIFF (libtiff): the first page is read */
 } pp_format;
 
@@ -445,8 +446,8 @@ typedef struct pp_image_info {
 PP_API pp_status pp_info(pp_ctx *ctx, const char *path, pp_image_info *info);
 
 /** Loads an image file. The format is detected from the bytes. PNG of any colour type and bit
- *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits (16-bit
- *  samples are rounded to 8 bits); JPEG gives 1 channel (gray) or 3 (YCbCr, RGB, CMYK, YCCK),
+ *  depth (palette, tRNS, gray 1/2/4/8/16, interlaced) becomes 1-4 channels of 8 bits, or of 16
+ *  bits for a 16-bit file (so do 16-bit TIFF, PSD and PNM with maxval > 255); JPEG gives 1 channel (gray) or 3 (YCbCr, RGB, CMYK, YCCK),
  *  and a damaged JPEG (even one libjpeg would only warn about) or a progressive one of more
  *  than 100 scans fails; GIF gives its first frame, RGB, or RGBA when the frame declares a transparent colour; PSD
  *  gives RGB, or RGBA when it has an alpha channel; HDR is tone-mapped to 8 bits.
