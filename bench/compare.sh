@@ -15,6 +15,10 @@
 #   --no-pipeline      skip the file-to-file libvips benchmark pipeline
 #   --pipeline-size WxH  its image (default 5000x5000)
 #   --csv FILE         raw numbers (default: compare-raw.csv in the current folder)
+#   --depth 8|16       bits per channel of the image every tool works on (default 8); 16: the
+#                      generated image is 16-bit (pixpool bench --depth 16) and every tool keeps
+#                      16 bits (OpenCV CV_16U, libvips ushort, the Magicks' Q16); workloads
+#                      without a 16-bit equivalent are reported n/a
 #   --list             print the workloads and exit
 #
 # Method (docs/BENCH.md has the long form):
@@ -59,6 +63,7 @@ ONLY=""
 TOOLS="pixpool,opencv,vips,im,gm"
 PIPE=1
 PIPE_SIZE=5000x5000
+DEPTH=8
 CSV=compare-raw.csv
 CMDLINE="bench/compare.sh $*"
 
@@ -101,12 +106,26 @@ while (($#)); do
     --no-pipeline) PIPE=0; shift ;;
     --pipeline-size) PIPE_SIZE=$2; shift 2 ;;
     --csv) CSV=$2; shift 2 ;;
+    --depth) DEPTH=$2; shift 2 ;;
     --list) for w in "${WL[@]}"; do echo "${w%%|*}"; done; exit 0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --rounds and --runs take positive integers" >&2; exit 2; }
+[[ $DEPTH == 8 || $DEPTH == 16 ]] || { echo "compare.sh: --depth takes 8 or 16" >&2; exit 2; }
+export PP_COMPARE_DEPTH=$DEPTH # cv2_bench.py: which workloads have a 16-bit equivalent
+if [[ $DEPTH == 16 ]]; then
+  # 16 bits: libvips linear gives float (no ushort output) and hist_equal is 8-bit only; the
+  # Magicks' -equalize is; pixpool's linear offset is in 8-bit levels (b * 257 at 16 bits)
+  for i in "${!WL[@]}"; do
+    case ${WL[$i]%%|*} in
+      linear) WL[$i]="linear|linear:a=1.2,b=10|-|-function Polynomial 1.2,0.0392157|-operator All Multiply 1.2 -operator All Add 3.921569%" ;;
+      equalize) WL[$i]="equalize|equalize|-|-channel RGB -equalize|-equalize" ;;
+    esac
+  done
+  PIPE=0 # the file-to-file pipeline is 8-bit
+fi
 [[ -x $PP ]] || { echo "compare.sh: pixpool binary '$PP' not found: build it (cmake --build build-rel) or pass --pixpool" >&2; exit 2; }
 
 note() { echo "note: $*" >&2; }
@@ -134,7 +153,7 @@ to_formats() {
   if "$SYSPY" -c 'import cv2' 2>/dev/null; then
     "$SYSPY" - "$src" "$base" <<'PY' || return 1
 import sys, cv2
-im = cv2.imread(sys.argv[1], cv2.IMREAD_COLOR)  # drops alpha: every tool gets RGB
+im = cv2.imread(sys.argv[1], cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # RGB, 8 or 16 bits
 if im is None:
     sys.exit('cannot read ' + sys.argv[1])
 cv2.imwrite(sys.argv[2] + '.png', im, [cv2.IMWRITE_PNG_COMPRESSION, 1])
@@ -153,7 +172,7 @@ if [[ -n $IMAGE ]]; then
   to_formats "$IMAGE" "$W/src" || { echo "compare.sh: cannot read $IMAGE" >&2; exit 1; }
   SRC_DESC="$IMAGE"
 else
-  "$PP" bench --size "$SIZE" --save-image "$W/gen.png" || exit 1
+  "$PP" bench --size "$SIZE" --depth "$DEPTH" --save-image "$W/gen.png" || exit 1
   to_formats "$W/gen.png" "$W/src" || exit 1
   SRC_DESC="generated photo-like image (pixpool bench --save-image)"
 fi
@@ -244,7 +263,7 @@ for w in "${SEL[@]}"; do
       opencv) "$SYSPY" "$HERE/cv2_bench.py" kernel "$W/chk.png" "$name" 1 --runs 1 --warmup 0 --save "$out" >/dev/null 2>"$W/err" ;;
       vips) [[ $vargs == - ]] && { row check "$name" vips 1 diff "" "" "" "" "" "$MPX" "" "" "" "n/a:no equivalent call"; continue; }
             mapfile -t cmd < <(tool_cmd vips 1 "$vargs" "$W/chk.v" "$W/chk-out.v")
-            "${cmd[@]}" 2>"$W/err" && vips cast "$W/chk-out.v" "$out" uchar 2>>"$W/err" ;;
+            "${cmd[@]}" 2>"$W/err" && vips cast "$W/chk-out.v" "$out" "$([[ $DEPTH == 16 ]] && echo ushort || echo uchar)" 2>>"$W/err" ;;
       im) [[ $iargs == - ]] && { row check "$name" im 1 diff "" "" "" "" "" "$MPX" "" "" "" "n/a:no equivalent call"; continue; }
           mapfile -t cmd < <(tool_cmd im 1 "$iargs" "$W/chk.ppm" "$out"); "${cmd[@]}" 2>"$W/err" ;;
       gm) [[ $gargs == - ]] && { row check "$name" gm 1 diff "" "" "" "" "" "$MPX" "" "" "" "n/a:no equivalent call"; continue; }

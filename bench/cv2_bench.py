@@ -36,6 +36,11 @@ SHARPEN = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32)
 SHARPEN8 = np.array([[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]], np.float32) / 8
 
 
+def linear16(img):
+    # v' = 1.2 v + 10 levels of 8 bits (10 * 257 at 16 bits), saturated, as pixpool's linear
+    return cv2.addWeighted(img, 1.2, img, 0.0, 10.0 * 257)
+
+
 def sobel(img):
     gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3, borderType=R)
     gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3, borderType=R)
@@ -86,6 +91,14 @@ def save_rgb(path, im):
     cv2.imwrite(path, im)
 
 
+# At 16 bits (compare.sh --depth 16: PP_COMPARE_DEPTH=16) the calls that have no CV_16U form
+WORKLOADS16 = {
+    'linear': linear16,
+    'sobel': 'cv2.convertScaleAbs gives 8 bits',
+    'equalize': 'cv2.equalizeHist takes 8 bits only',
+}
+
+
 def kernel(args):
     image, name, threads = args[0], args[1], [int(t) for t in args[2].split(',')]
     runs, warmup, save = 7, 1, None
@@ -100,7 +113,11 @@ def kernel(args):
             save = val
         else:
             sys.exit(f'cv2_bench.py: unknown option {opt}')
-    fn = WORKLOADS.get(name)
+    import os
+    table = dict(WORKLOADS)
+    if os.environ.get('PP_COMPARE_DEPTH') == '16':
+        table.update(WORKLOADS16)
+    fn = table.get(name)
     if fn is None:
         sys.exit(f'cv2_bench.py: unknown workload {name}')
     if isinstance(fn, str):
