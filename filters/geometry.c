@@ -211,19 +211,22 @@ static const pp_param_def p_crop[] = {
     PP_PARAM(crop_args, height, INT, 0, 0, 1e9, NULL, OPTIONAL, "0 = to the bottom edge")};
 
 static const pp_filter_def defs[] = {
-    {{"flip", "geometry", "upside down", "out(x, y) = in(x, H-1-y).", NULL, 0}, PP_ALPHA_SELF,
-     plan_flip, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
-    {{"flop", "geometry", "left-right mirror", "out(x, y) = in(W-1-x, y).", NULL, 0},
+    {{"flip", "geometry", "upside down",
+      "out(x, y) = in(x, H-1-y). 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_flip, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
+    {{"flop", "geometry", "left-right mirror",
+      "out(x, y) = in(W-1-x, y). 16 bits: the same, samples copied.", NULL, 0},
      PP_ALPHA_SELF, plan_flop, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
-    {{"transpose", "geometry", "swap rows and columns", "out(x, y) = in(y, x).", NULL, 0},
+    {{"transpose", "geometry", "swap rows and columns",
+      "out(x, y) = in(y, x). 16 bits: the same, samples copied.", NULL, 0},
      PP_ALPHA_SELF, plan_transpose, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
     {{"rotate", "geometry", "rotate by a multiple of 90 degrees clockwise",
       "90: out(x, y) = in(y, H-1-x); 180: out(x, y) = in(W-1-x, H-1-y); "
-      "270: out(x, y) = in(W-1-y, x).", NULL, 0},
+      "270: out(x, y) = in(W-1-y, x). 16 bits: the same, samples copied.", NULL, 0},
      PP_ALPHA_SELF, plan_rotate, PP_PARAM_DEFS(p_rotate), PP_DEPTH_8 | PP_DEPTH_16},
     {{"crop", "geometry", "cut out a rectangle",
       "out(i, j) = in(x+i, y+j); the rectangle must lie inside the image; width/height 0 mean "
-      "to the edge.", NULL, 0},
+      "to the edge. 16 bits: the same, samples copied.", NULL, 0},
      PP_ALPHA_SELF, plan_crop, PP_PARAM_DEFS(p_crop), PP_DEPTH_8 | PP_DEPTH_16},
 };
 

@@ -9,6 +9,12 @@
  *                    pruned sorting network on byte vectors instead (same result, faster).
  *   erode:radius=r   minimum over the (2r+1)^2 window (separable: rows, then columns).
  *   dilate:radius=r  maximum over the window.
+ *
+ * 16 bits: the same definitions on uint16_t samples, exact (a rank selects one of the window's
+ * values: nothing to round or clamp). median: the networks run on 16-bit lanes for radius 1-2;
+ * above, a sliding histogram of 65536 fine and 256 coarse bins (the walk skips whole coarse
+ * bins). erode/dilate: the same two separable passes. The pipeline premultiplies 8-bit RGBA
+ * into 16 bits for these kernels (exact alpha), so 8-bit images with alpha use them too.
  */
 #include "median_net.h"
 #include "stencil.h"
@@ -467,13 +473,20 @@ static const pp_param_def p_minmax[] = {
 static const pp_filter_def defs[] = {
     {{"median", "spatial", "median over a square window",
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
-      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NULL, 0},
+      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram). 16 bits: the same "
+      "exact median of the 16-bit values (selection networks for radius 1-2, above a sliding "
+      "two-level histogram of 65536 values in 256 groups); no rounding. 8-bit input with alpha "
+      "is filtered this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
      PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median), PP_DEPTH_8 | PP_DEPTH_16},
     {{"erode", "spatial", "minimum over a square window",
-      "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
+      "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha. "
+      "16 bits: the same minimum of the 16-bit values, exact. 8-bit input with alpha is "
+      "filtered this way too (premultiplied into 16 bits: exact alpha).",
       NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8 | PP_DEPTH_16},
     {{"dilate", "spatial", "maximum over a square window",
-      "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
+      "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha. "
+      "16 bits: the same maximum of the 16-bit values, exact. 8-bit input with alpha is "
+      "filtered this way too (premultiplied into 16 bits: exact alpha).",
       NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
