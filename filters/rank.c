@@ -12,8 +12,8 @@
  *
  * 16 bits: the same definitions on uint16_t samples, exact (a rank selects one of the window's
  * values: nothing to round or clamp). median: the networks run on 16-bit lanes for radius 1-2;
- * above, a sliding histogram of 65536 fine and 256 coarse bins (the walk skips whole coarse
- * bins). erode/dilate: the same two separable passes. The pipeline premultiplies 8-bit RGBA
+ * above, a sliding histogram of 65536 fine, 4096 middle and 256 coarse bins (the walk skips
+ * whole middle and coarse bins). erode/dilate: the same two separable passes. The pipeline premultiplies 8-bit RGBA
  * into 16 bits for these kernels (exact alpha), so 8-bit images with alpha use them too.
  */
 #include "median_net.h"
@@ -240,16 +240,20 @@ static void median_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
-/* 16 bits: Huang's sliding window on a two-level histogram, 65536 fine bins and 256 coarse bins
-   (one per high byte). The median is tracked as in the 8-bit kernel (m and lt = count(< m)),
-   and its walk skips a whole coarse bin whenever the median lies beyond it, so a move costs at
-   most 255 fine steps plus one step per coarse bin crossed. The histograms are zeroed once per
-   band; each row takes its last window back out, so they are zero again for the next one. */
+/* 16 bits: Huang's sliding window on a three-level histogram: 65536 fine bins, 4096 middle bins
+   (16 values each) and 256 coarse bins (256 values each). The median is tracked as in the
+   8-bit kernel (m and lt = count(< m)); its walk crosses a whole coarse or middle bin in one
+   step whenever the median lies beyond it, so a move from one pixel's median to the next costs
+   at most about 60 steps however far it goes (16-bit levels are 257 times finer than 8-bit
+   ones: a plain walk over fine bins would take that many more steps). The histograms are
+   zeroed once per band; each row takes its last window back out, so they are zero again for
+   the next one. */
 #define FINE_BINS 65536
+#define MID_BINS 4096
 #define COARSE_BINS 256
 static size_t median16_hist_bytes(void)
 {
-    return (FINE_BINS + COARSE_BINS) * sizeof(uint16_t);
+    return (FINE_BINS + MID_BINS + COARSE_BINS) * sizeof(uint16_t);
 }
 
 static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
@@ -266,7 +270,8 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
     pp_ring g;
     pp_ring_init(&g, &src, r, y0, scratch);
     uint16_t *h = (void *)((uint8_t *)scratch + pp_ring_bytes(w, src.channels, r));
-    uint16_t *cb = h + FINE_BINS; /* cb[b]: values in h[256 b .. 256 b + 255] */
+    uint16_t *mb = h + FINE_BINS;  /* mb[b]: values in h[16 b .. 16 b + 15] */
+    uint16_t *cb = mb + MID_BINS;  /* cb[b]: values in h[256 b .. 256 b + 255] */
     memset(h, 0, median16_hist_bytes());
     const uint16_t *rows[2 * 100 + 1];
     for (int y = y0; y < y1; y++) {
@@ -279,6 +284,7 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                 for (int x = 0; x < k; x++) {
                     unsigned v = rows[i][(size_t)x * c + ch];
                     h[v]++;
+                    mb[v >> 4]++;
                     cb[v >> 8]++;
                 }
             int m = 0, lt = 0;
@@ -288,6 +294,9 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                     if ((m & 255) == 0 && lt - cb[(m >> 8) - 1] > half) {
                         lt -= cb[(m >> 8) - 1];
                         m -= 256;
+                    } else if ((m & 15) == 0 && lt - mb[(m >> 4) - 1] > half) {
+                        lt -= mb[(m >> 4) - 1];
+                        m -= 16;
                     } else {
                         lt -= h[--m];
                     }
@@ -296,6 +305,9 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                     if ((m & 255) == 0 && lt + cb[m >> 8] <= half) {
                         lt += cb[m >> 8];
                         m += 256;
+                    } else if ((m & 15) == 0 && lt + mb[m >> 4] <= half) {
+                        lt += mb[m >> 4];
+                        m += 16;
                     } else {
                         lt += h[m++];
                     }
@@ -306,8 +318,10 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                 for (int i = 0; i < k; i++) {
                     int vo = rows[i][outc], vi = rows[i][inc];
                     h[vo]--;
+                    mb[vo >> 4]--;
                     cb[vo >> 8]--;
                     h[vi]++;
+                    mb[vi >> 4]++;
                     cb[vi >> 8]++;
                     lt -= vo < m;
                     lt += vi < m;
@@ -318,6 +332,7 @@ static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *s
                 for (int x = w - 1; x < w - 1 + k; x++) {
                     unsigned v = rows[i][(size_t)x * c + ch];
                     h[v]--;
+                    mb[v >> 4]--;
                     cb[v >> 8]--;
                 }
         }
@@ -475,7 +490,7 @@ static const pp_filter_def defs[] = {
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
       "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram). 16 bits: the same "
       "exact median of the 16-bit values (selection networks for radius 1-2, above a sliding "
-      "two-level histogram of 65536 values in 256 groups); no rounding. 8-bit input with alpha "
+      "three-level histogram of 65536 values, in groups of 16 and 256); no rounding. 8-bit input with alpha "
       "is filtered this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
      PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median), PP_DEPTH_8 | PP_DEPTH_16},
     {{"erode", "spatial", "minimum over a square window",
