@@ -2,7 +2,8 @@
  * geometry.c - pixel-moving filters: flip, flop, transpose, rotate, crop.
  *
  * Each output pixel is a copy of exactly one input pixel (all channels, alpha included), so
- * these are exact by construction. Output row y of rotate/transpose reads an input column; the
+ * these are exact by construction, at 8 and at 16 bits per channel alike (a pixel moves as
+ * one unit of channels x 1 or 2 bytes). Output row y of rotate/transpose reads an input column; the
  * band loop walks the output in tiles so both sides stay in cache.
  *   flip       out(x, y) = in(x, H-1-y)             (upside down)
  *   flop       out(x, y) = in(W-1-x, y)             (mirror)
@@ -27,8 +28,9 @@ enum { G_FLIP, G_FLOP, G_TRANSPOSE, G_ROT90, G_ROT180, G_ROT270, G_CROP };
 
 #define TILE 64
 
-/* out[i] = the pixel at sp + i * step, for n pixels of c channels (c constant per loop); wide:
-   the source pixels are not in the image's last column. */
+/* out[i] = the pixel at sp + i * step, for n pixels of c bytes (c constant per loop: 1-4
+   channels of 8 bits, or 2, 4, 6, 8 bytes for 1-4 channels of 16 bits); wide: the source pixels
+   are not in the image's last column. */
 static inline void column_copy(uint8_t *out, const uint8_t *sp, ptrdiff_t step, int n, int c,
                                int wide)
 {
@@ -52,15 +54,28 @@ static inline void column_copy(uint8_t *out, const uint8_t *sp, ptrdiff_t step, 
         }
         break;
     }
+    case 6: { /* 16-bit RGB: 8-byte moves, as the 3-byte case does with 4 */
+        int i = 0;
+        if (wide)
+            for (; i + 1 < n; i++, sp += step) memcpy(out + 6 * i, sp, 8);
+        for (; i < n; i++, sp += step) memcpy(out + 6 * i, sp, 6);
+        break;
+    }
+    case 8:
+        for (int i = 0; i < n; i++, sp += step) memcpy(out + 8 * i, sp, 8);
+        break;
     default:
         for (int i = 0; i < n; i++, sp += step) memcpy(out + 4 * i, sp, 4);
         break;
     }
 }
 
+/* One pixel of c bytes (1-4, or 6 and 8 for 16-bit RGB / RGBA). */
 static inline void copy_px(uint8_t *d, const uint8_t *s, int c)
 {
     switch (c) {
+    case 8: memcpy(d, s, 8); break;
+    case 6: memcpy(d, s, 6); break;
     case 4: d[3] = s[3]; /* fall through */
     case 3: d[2] = s[2]; /* fall through */
     case 2: d[1] = s[1]; /* fall through */
@@ -73,7 +88,8 @@ static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
     (void)band;
     (void)scratch;
     const geo_params *p = PP_STAGE_PARAMS(geo_params, s);
-    const int c = s->src.channels, W = s->src.width, H = s->src.height;
+    /* c: bytes per pixel (channels at 8 bits, twice that at 16): pixels move as whole units */
+    const int c = (int)pp_view_pixel_bytes(&s->src), W = s->src.width, H = s->src.height;
     const int ow = s->dst.width;
     const size_t rowbytes = (size_t)ow * c;
     switch (p->op) {
@@ -195,19 +211,23 @@ static const pp_param_def p_crop[] = {
     PP_PARAM(crop_args, height, INT, 0, 0, 1e9, NULL, OPTIONAL, "0 = to the bottom edge")};
 
 static const pp_filter_def defs[] = {
-    {{"flip", "geometry", "upside down", "out(x, y) = in(x, H-1-y).", NULL, 0}, PP_ALPHA_SELF,
-     plan_flip, NULL, 0, PP_DEPTH_8},
-    {{"flop", "geometry", "left-right mirror", "out(x, y) = in(W-1-x, y).", NULL, 0},
-     PP_ALPHA_SELF, plan_flop, NULL, 0, PP_DEPTH_8},
-    {{"transpose", "geometry", "swap rows and columns", "out(x, y) = in(y, x).", NULL, 0},
-     PP_ALPHA_SELF, plan_transpose, NULL, 0, PP_DEPTH_8},
+    {{"flip", "geometry", "upside down",
+      "out(x, y) = in(x, H-1-y). 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_flip, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
+    {{"flop", "geometry", "left-right mirror",
+      "out(x, y) = in(W-1-x, y). 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_flop, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
+    {{"transpose", "geometry", "swap rows and columns",
+      "out(x, y) = in(y, x). 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_transpose, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
     {{"rotate", "geometry", "rotate by a multiple of 90 degrees clockwise",
       "90: out(x, y) = in(y, H-1-x); 180: out(x, y) = in(W-1-x, H-1-y); "
-      "270: out(x, y) = in(W-1-y, x).", NULL, 0},
-     PP_ALPHA_SELF, plan_rotate, PP_PARAM_DEFS(p_rotate), PP_DEPTH_8},
+      "270: out(x, y) = in(W-1-y, x). 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_rotate, PP_PARAM_DEFS(p_rotate), PP_DEPTH_8 | PP_DEPTH_16},
     {{"crop", "geometry", "cut out a rectangle",
       "out(i, j) = in(x+i, y+j); the rectangle must lie inside the image; width/height 0 mean "
-      "to the edge.", NULL, 0}, PP_ALPHA_SELF, plan_crop, PP_PARAM_DEFS(p_crop), PP_DEPTH_8},
+      "to the edge. 16 bits: the same, samples copied.", NULL, 0},
+     PP_ALPHA_SELF, plan_crop, PP_PARAM_DEFS(p_crop), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 const pp_filter_family pp_family_geometry = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -9,6 +9,12 @@
  *                    pruned sorting network on byte vectors instead (same result, faster).
  *   erode:radius=r   minimum over the (2r+1)^2 window (separable: rows, then columns).
  *   dilate:radius=r  maximum over the window.
+ *
+ * 16 bits: the same definitions on uint16_t samples, exact (a rank selects one of the window's
+ * values: nothing to round or clamp). median: the networks run on 16-bit lanes for radius 1-2;
+ * above, a sliding histogram of 65536 fine, 4096 middle and 256 coarse bins (the walk skips
+ * whole middle and coarse bins). erode/dilate: the same two separable passes. The pipeline premultiplies 8-bit RGBA
+ * into 16 bits for these kernels (exact alpha), so 8-bit images with alpha use them too.
  */
 #include "median_net.h"
 #include "stencil.h"
@@ -64,6 +70,29 @@ enum { NET_SCALAR = 0, NET_SSE2 = 1, NET_AVX2 = 2, NET_AVX512 = 3 };
                 NET, K, OUT)
 NET_ALL(9, pp_median9_net, 3, PP_MEDIAN9_OUT)
 NET_ALL(25, pp_median25_net, 5, PP_MEDIAN25_OUT)
+
+/* The same networks on 16-bit samples: rows, c and n in bytes (c = 2 x channels, n = 2 x
+   width x channels), so the vectors step by whole samples (W and every offset are even). SSE2
+   has no unsigned 16-bit min/max: with d = a -sat b, min = a - d and max = b + d (exact). */
+static inline __m128i min_epu16_sse2(__m128i a, __m128i b)
+{
+    return _mm_sub_epi16(a, _mm_subs_epu16(a, b));
+}
+static inline __m128i max_epu16_sse2(__m128i a, __m128i b)
+{
+    return _mm_add_epi16(b, _mm_subs_epu16(a, b));
+}
+#define NET_ALL16(SUFFIX, NET, K, OUT)                                                          \
+    NET_VARIANT(net##SUFFIX##_16_sse2, , __m128i, _mm_loadu_si128, _mm_storeu_si128,            \
+                min_epu16_sse2, max_epu16_sse2, 16, NET, K, OUT)                                \
+    NET_VARIANT(net##SUFFIX##_16_avx2, __attribute__((target("avx2"))), __m256i,                \
+                _mm256_loadu_si256, _mm256_storeu_si256, _mm256_min_epu16, _mm256_max_epu16,    \
+                32, NET, K, OUT)                                                                \
+    NET_VARIANT(net##SUFFIX##_16_avx512, __attribute__((target("avx512f,avx512bw"))), __m512i,  \
+                _mm512_loadu_si512, _mm512_storeu_si512, _mm512_min_epu16, _mm512_max_epu16,   \
+                64, NET, K, OUT)
+NET_ALL16(9, pp_median9_net, 3, PP_MEDIAN9_OUT)
+NET_ALL16(25, pp_median25_net, 5, PP_MEDIAN25_OUT)
 #endif
 
 typedef size_t (*net_fn)(const uint8_t *const *, int, size_t, uint8_t *);
@@ -105,6 +134,62 @@ static void median_net_kernel(const pp_stage *s, int y0, int y1, void *scratch)
         uint8_t *out = pp_row(&s->dst, y);
         size_t i = vec ? vec(rows, c, n, out) : 0;
         for (; i < n; i++) out[i] = net_scalar(rows, c, i, r); /* the tail */
+    }
+}
+
+/* 16 bits: sample i of a row (rows, c in bytes as above). */
+static uint16_t net_scalar16(const uint8_t *const *rows, int c, size_t i, int r)
+{
+    const int k = 2 * r + 1;
+    const uint8_t(*net)[2] = r == 1 ? pp_median9_net : pp_median25_net;
+    const int ncmp = r == 1 ? (int)(sizeof pp_median9_net / 2) : (int)(sizeof pp_median25_net / 2);
+    uint16_t v[25];
+    for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++)
+            memcpy(&v[dy * k + dx], rows[dy] + 2 * i + (size_t)dx * c, 2);
+    for (int q = 0; q < ncmp; q++) {
+        uint16_t a = v[net[q][0]], b = v[net[q][1]];
+        v[net[q][0]] = a < b ? a : b;
+        v[net[q][1]] = a < b ? b : a;
+    }
+    return v[r == 1 ? PP_MEDIAN9_OUT : PP_MEDIAN25_OUT];
+}
+
+/* A 16-bit view seen as an 8-bit one whose pixels are 2 x channels bytes wide: the padded-row
+   ring of stencil.h then replicates whole 16-bit pixels. */
+static pp_view bytes_view(const pp_view *v)
+{
+    pp_view b = *v;
+    b.channels = v->channels * 2;
+    b.depth = 8;
+    return b;
+}
+
+static void median_net16_kernel(const pp_stage *s, int y0, int y1, void *scratch)
+{
+    const rank_params *p = PP_STAGE_PARAMS(rank_params, s);
+    const pp_view src = bytes_view(&s->src), dstb = bytes_view(&s->dst);
+    const int c = src.channels, r = p->r, k = 2 * r + 1; /* c: bytes per pixel */
+    const size_t n = (size_t)s->src.width * c;           /* bytes per row */
+    net_fn vec = NULL;
+#ifdef PP_X86
+    if (p->isa == NET_AVX512) vec = r == 1 ? net9_16_avx512 : net25_16_avx512;
+    else if (p->isa == NET_AVX2) vec = r == 1 ? net9_16_avx2 : net25_16_avx2;
+    else if (p->isa == NET_SSE2) vec = r == 1 ? net9_16_sse2 : net25_16_sse2;
+#endif
+    pp_ring g;
+    pp_ring_init(&g, &src, r, y0, scratch);
+    const uint8_t *rows[5];
+    for (int y = y0; y < y1; y++) {
+        pp_ring_advance(&g, y);
+        pp_prefetch_out(&dstb, y + 1);
+        for (int i = 0; i < k; i++) rows[i] = pp_ring_row(&g, y, i - r);
+        uint8_t *out = pp_row(&s->dst, y);
+        size_t i = vec ? vec(rows, c, n, out) / 2 : 0;
+        for (; i < n / 2; i++) { /* the tail */
+            uint16_t m = net_scalar16(rows, c, i, r);
+            memcpy(out + 2 * i, &m, 2);
+        }
     }
 }
 
@@ -155,6 +240,105 @@ static void median_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
+/* 16 bits: Huang's sliding window on a three-level histogram: 65536 fine bins, 4096 middle bins
+   (16 values each) and 256 coarse bins (256 values each). The median is tracked as in the
+   8-bit kernel (m and lt = count(< m)); its walk crosses a whole coarse or middle bin in one
+   step whenever the median lies beyond it, so a move from one pixel's median to the next costs
+   at most about 60 steps however far it goes (16-bit levels are 257 times finer than 8-bit
+   ones: a plain walk over fine bins would take that many more steps). The histograms are
+   zeroed once per band; each row takes its last window back out, so they are zero again for
+   the next one. */
+#define FINE_BINS 65536
+#define MID_BINS 4096
+#define COARSE_BINS 256
+static size_t median16_hist_bytes(void)
+{
+    return (FINE_BINS + MID_BINS + COARSE_BINS) * sizeof(uint16_t);
+}
+
+static void median16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const rank_params *p = PP_STAGE_PARAMS(rank_params, s);
+    if (p->net) {
+        median_net16_kernel(s, y0, y1, scratch);
+        return;
+    }
+    const pp_view src = bytes_view(&s->src), dstb = bytes_view(&s->dst);
+    const int c = s->src.channels, w = s->src.width, r = p->r, k = 2 * r + 1;
+    const int half = (k * k - 1) / 2;
+    pp_ring g;
+    pp_ring_init(&g, &src, r, y0, scratch);
+    uint16_t *h = (void *)((uint8_t *)scratch + pp_ring_bytes(w, src.channels, r));
+    uint16_t *mb = h + FINE_BINS;  /* mb[b]: values in h[16 b .. 16 b + 15] */
+    uint16_t *cb = mb + MID_BINS;  /* cb[b]: values in h[256 b .. 256 b + 255] */
+    memset(h, 0, median16_hist_bytes());
+    const uint16_t *rows[2 * 100 + 1];
+    for (int y = y0; y < y1; y++) {
+        pp_ring_advance(&g, y);
+        pp_prefetch_out(&dstb, y + 1);
+        for (int i = 0; i < k; i++) rows[i] = (const void *)pp_ring_row(&g, y, i - r);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < k; i++)
+                for (int x = 0; x < k; x++) {
+                    unsigned v = rows[i][(size_t)x * c + ch];
+                    h[v]++;
+                    mb[v >> 4]++;
+                    cb[v >> 8]++;
+                }
+            int m = 0, lt = 0;
+            for (int x = 0;; x++) {
+                /* to the median: m with count(< m) <= half < count(<= m) */
+                while (lt > half) {
+                    if ((m & 255) == 0 && lt - cb[(m >> 8) - 1] > half) {
+                        lt -= cb[(m >> 8) - 1];
+                        m -= 256;
+                    } else if ((m & 15) == 0 && lt - mb[(m >> 4) - 1] > half) {
+                        lt -= mb[(m >> 4) - 1];
+                        m -= 16;
+                    } else {
+                        lt -= h[--m];
+                    }
+                }
+                while (lt + h[m] <= half) {
+                    if ((m & 255) == 0 && lt + cb[m >> 8] <= half) {
+                        lt += cb[m >> 8];
+                        m += 256;
+                    } else if ((m & 15) == 0 && lt + mb[m >> 4] <= half) {
+                        lt += mb[m >> 4];
+                        m += 16;
+                    } else {
+                        lt += h[m++];
+                    }
+                }
+                out[(size_t)x * c + ch] = (uint16_t)m;
+                if (x + 1 == w) break;
+                const size_t outc = (size_t)x * c + ch, inc = (size_t)(x + k) * c + ch;
+                for (int i = 0; i < k; i++) {
+                    int vo = rows[i][outc], vi = rows[i][inc];
+                    h[vo]--;
+                    mb[vo >> 4]--;
+                    cb[vo >> 8]--;
+                    h[vi]++;
+                    mb[vi >> 4]++;
+                    cb[vi >> 8]++;
+                    lt -= vo < m;
+                    lt += vi < m;
+                }
+            }
+            /* the last window out again */
+            for (int i = 0; i < k; i++)
+                for (int x = w - 1; x < w - 1 + k; x++) {
+                    unsigned v = rows[i][(size_t)x * c + ch];
+                    h[v]--;
+                    mb[v >> 4]--;
+                    cb[v >> 8]--;
+                }
+        }
+    }
+}
+
 typedef struct median_args {
     int radius;
     int method; /* 0 auto (network for radius <= 2), 1 histogram */
@@ -170,7 +354,10 @@ static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *pla
     (void)err;
     (void)errlen;
     plan->out = *in;
-    pp_stage_tmpl *st = pp_plan_add_stage(plan, median_kernel, PP_BUF_IN, PP_BUF_OUT);
+    const bool deep = pp_geom_depth(in) == 16;
+    const int pb = in->channels * (deep ? 2 : 1); /* bytes per pixel */
+    pp_stage_tmpl *st =
+        pp_plan_add_stage(plan, deep ? median16_kernel : median_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
     const median_args *a = PP_ARGS(median_args, p);
     rp->r = a->radius;
@@ -182,7 +369,8 @@ static pp_status plan_median(const pp_params *p, const pp_geom *in, pp_plan *pla
                                               : NET_SSE2;
 #endif
     }
-    st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) + 4 * 256 * sizeof(uint16_t);
+    st->scratch_bytes = deep ? pp_ring_bytes(in->width, pb, rp->r) + median16_hist_bytes()
+                             : pp_ring_bytes(in->width, pb, rp->r) + 4 * 256 * sizeof(uint16_t);
     st->min_band_rows = 2 * rp->r;
     return PP_OK;
 }
@@ -222,15 +410,52 @@ static void minmax_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
+/* 16 bits: the same two passes on uint16_t samples; the loops are cloned per ISA (cpu.h) so
+   each one runs on the widest unsigned 16-bit min/max there is. */
+PP_CLONES static void min16_into(uint16_t *restrict d, const uint16_t *restrict a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] = a[i] < d[i] ? a[i] : d[i];
+}
+PP_CLONES static void max16_into(uint16_t *restrict d, const uint16_t *restrict a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] = a[i] > d[i] ? a[i] : d[i];
+}
+
+static void minmax16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const rank_params *p = PP_STAGE_PARAMS(rank_params, s);
+    const pp_view src = bytes_view(&s->src), dstb = bytes_view(&s->dst);
+    const int c = s->src.channels, w = s->src.width, r = p->r, k = 2 * r + 1;
+    const size_t pn = (size_t)(w + 2 * r) * c, n = (size_t)w * c; /* samples */
+    void (*into)(uint16_t *restrict, const uint16_t *restrict, size_t) =
+        p->op ? max16_into : min16_into;
+    pp_ring g;
+    pp_ring_init(&g, &src, r, y0, scratch);
+    uint16_t *col = (void *)((uint8_t *)scratch + pp_ring_bytes(w, src.channels, r));
+    for (int y = y0; y < y1; y++) {
+        pp_ring_advance(&g, y);
+        pp_prefetch_out(&dstb, y + 1);
+        memcpy(col, pp_ring_row(&g, y, -r), pn * 2);
+        for (int i = 1; i < k; i++) into(col, (const void *)pp_ring_row(&g, y, i - r), pn);
+        uint16_t *out = pp_row16(&s->dst, y);
+        memcpy(out, col, n * 2);
+        for (int dx = 1; dx < k; dx++) into(out, col + (size_t)dx * c, n);
+    }
+}
+
 static pp_status plan_minmax(const pp_params *p, const pp_geom *in, pp_plan *plan, int op)
 {
     plan->out = *in;
-    pp_stage_tmpl *st = pp_plan_add_stage(plan, minmax_kernel, PP_BUF_IN, PP_BUF_OUT);
+    const bool deep = pp_geom_depth(in) == 16;
+    const int pb = in->channels * (deep ? 2 : 1); /* bytes per pixel */
+    pp_stage_tmpl *st =
+        pp_plan_add_stage(plan, deep ? minmax16_kernel : minmax_kernel, PP_BUF_IN, PP_BUF_OUT);
     rank_params *rp = PP_PARAMS_OF(rank_params, st);
     rp->r = PP_ARGS(minmax_args, p)->radius;
     rp->op = op;
-    st->scratch_bytes = pp_ring_bytes(in->width, in->channels, rp->r) +
-                        pp_padded_stride(in->width, in->channels, rp->r);
+    st->scratch_bytes =
+        pp_ring_bytes(in->width, pb, rp->r) + pp_padded_stride(in->width, pb, rp->r);
     st->min_band_rows = 2 * rp->r;
     return PP_OK;
 }
@@ -263,14 +488,21 @@ static const pp_param_def p_minmax[] = {
 static const pp_filter_def defs[] = {
     {{"median", "spatial", "median over a square window",
       "Per channel, the ((n+1)/2)-th smallest of the n = (2r+1)^2 window values; edges extended; "
-      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram).", NULL, 0},
-     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median), PP_DEPTH_8},
+      "premultiplied alpha. Cost grows with r, not r^2 (sliding histogram). 16 bits: the same "
+      "exact median of the 16-bit values (selection networks for radius 1-2, above a sliding "
+      "three-level histogram of 65536 values, in groups of 16 and 256); no rounding. 8-bit input with alpha "
+      "is filtered this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_median, PP_PARAM_DEFS(p_median), PP_DEPTH_8 | PP_DEPTH_16},
     {{"erode", "spatial", "minimum over a square window",
-      "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8},
+      "Per channel minimum over the (2r+1)^2 window; edges extended; premultiplied alpha. "
+      "16 bits: the same minimum of the 16-bit values, exact. 8-bit input with alpha is "
+      "filtered this way too (premultiplied into 16 bits: exact alpha).",
+      NULL, 0}, PP_ALPHA_PREMUL, plan_erode, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8 | PP_DEPTH_16},
     {{"dilate", "spatial", "maximum over a square window",
-      "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha.",
-      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8},
+      "Per channel maximum over the (2r+1)^2 window; edges extended; premultiplied alpha. "
+      "16 bits: the same maximum of the 16-bit values, exact. 8-bit input with alpha is "
+      "filtered this way too (premultiplied into 16 bits: exact alpha).",
+      NULL, 0}, PP_ALPHA_PREMUL, plan_dilate, PP_PARAM_DEFS(p_minmax), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 const pp_filter_family pp_family_rank = {defs, (int)(sizeof defs / sizeof defs[0])};
