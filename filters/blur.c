@@ -293,6 +293,7 @@ typedef struct gauss16_params {
     int threshold;              /* unsharp: 257 x the 8-bit threshold */
     int identity;               /* every tap but the centre is 0 and the centre is 1 */
     int isa;                    /* ISA_SCALAR, ISA_AVX2 (with FMA), ISA_AVX512 */
+    double amount;              /* unsharp */
     float w[GAUSS_MAX_R + 1];   /* w[k], k < r: the tap r - k pixels away; w[r]: the centre */
 } gauss16_params;
 
@@ -469,15 +470,19 @@ static size_t gauss16_scratch(int w, int c, int r)
            pp_align_up((size_t)w * c * 2);
 }
 
-/* v' = |d| < threshold ? v : clamp(v + round(amount d)), d = v - blur, round(amount |d|) from
-   the table (capped at 65535, which clamps the same). */
-PP_CLONES static void unsharp_row16(const uint16_t *tab, int thr, const uint16_t *in,
+/* v' = |d| < threshold ? v : clamp(v + round(amount d)), d = v - blur. round(amount |d|) is
+   computed as the C definition does: x = amount |d| (one double product, the same value as the
+   definition's), then t = trunc(x) + (x >= trunc(x) + 0.5), which is round(x) for x >= 0
+   exactly (a comparison, so no multiply-add can be fused into the product); vectorises. */
+PP_CLONES static void unsharp_row16(double amount, int thr, const uint16_t *in,
                                     const uint16_t *blur, uint16_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int32_t d = (int32_t)in[i] - (int32_t)blur[i];
         int32_t ad = d < 0 ? -d : d;
-        int32_t t = tab[ad];
+        double x = amount * (double)ad;
+        int32_t t = (int32_t)x;
+        t += x >= (double)t + 0.5;
         int32_t v = (int32_t)in[i] + (d < 0 ? -t : t);
         v = v < 0 ? 0 : v > 65535 ? 65535 : v;
         out[i] = (uint16_t)(ad < thr ? in[i] : v);
@@ -494,7 +499,6 @@ static void gauss16_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
     float *ring = scratch;
     float *pf = ring + hstride * (size_t)nr;
     uint16_t *blur = (uint16_t *)(void *)(pf + pstride);
-    const uint16_t *tab = (const uint16_t *)(const void *)s->partials;
     hrow16_fn hrow;
     vrow16_fn vrow;
     pick_rows16(p->isa, &hrow, &vrow);
@@ -506,7 +510,7 @@ static void gauss16_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
             const uint16_t *in = pp_row16(&s->src, y);
             if (p->unsharp) {
                 memcpy(blur, in, n * 2);
-                unsharp_row16(tab, p->threshold, in, blur, out, n);
+                unsharp_row16(p->amount, p->threshold, in, blur, out, n);
             } else {
                 memcpy(out, in, n * 2);
             }
@@ -531,7 +535,7 @@ static void gauss16_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
             if (++slot == nr) slot = 0;
         }
         vrow(rows, n, r, p->w, dstrow);
-        if (p->unsharp) unsharp_row16(tab, p->threshold, pp_row16(&s->src, y), blur, out, n);
+        if (p->unsharp) unsharp_row16(p->amount, p->threshold, pp_row16(&s->src, y), blur, out, n);
     }
 }
 
@@ -592,26 +596,6 @@ static pp_status plan_gaussian16(double sigma, int radius, const pp_geom *in, pp
     st->min_band_rows = 20 * gp->r; /* halo (2r rows) <= 10% of a band */
     *stage = st;
     return PP_OK;
-}
-
-/* unsharp at 16 bits, first stage: the table round(amount d), d = 0..65535, capped at 65535,
-   into the partials block (round() is half away from zero, as at 8 bits). */
-typedef struct amount16_params {
-    double amount;
-} amount16_params;
-
-static void amount16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)y0;
-    (void)y1;
-    (void)band;
-    (void)scratch;
-    const double a = PP_STAGE_PARAMS(amount16_params, s)->amount;
-    uint16_t *tab = (uint16_t *)(void *)s->partials;
-    for (int d = 0; d <= 65535; d++) {
-        double v = round(a * d);
-        tab[d] = (uint16_t)(v > 65535 ? 65535 : v);
-    }
 }
 
 typedef struct gauss_args {
@@ -675,17 +659,13 @@ static pp_status plan_unsharp(const pp_params *p, const pp_geom *in, pp_plan *pl
     plan->out = *in;
     const unsharp_args *a = PP_ARGS(unsharp_args, p);
     if (pp_geom_depth(in) == 16) {
-        plan->partial_bytes = 65536 * sizeof(uint16_t);
-        pp_stage_tmpl *t = pp_plan_add_stage(plan, amount16_kernel, PP_BUF_IN, PP_BUF_OUT);
-        t->rows = 1;
-        t->serial = 1;
-        PP_PARAMS_OF(amount16_params, t)->amount = a->amount;
         pp_stage_tmpl *st16;
         pp_status s16 = plan_gaussian16(a->sigma, 0, in, plan, &st16, err, errlen);
         if (s16) return s16;
         gauss16_params *gp16 = PP_PARAMS_OF(gauss16_params, st16);
         gp16->unsharp = 1;
         gp16->threshold = a->threshold * 257;
+        gp16->amount = a->amount;
         return PP_OK;
     }
     pp_stage_tmpl *st = pp_plan_add_stage(plan, gauss_kernel, PP_BUF_IN, PP_BUF_OUT);

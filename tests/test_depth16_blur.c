@@ -499,7 +499,7 @@ Test(depth16_blur, gaussian_alpha)
 Test(depth16_blur, unsharp_equals_definition)
 {
     pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
-    const double amounts[] = {0, 0.3, 0.5, 1, 1.7, 2.5, 0.123457, 20};
+    const double amounts[] = {0, 0.1, 0.3, 0.5, 0.7, 1, 1.7, 2.5, 0.123457, 20};
     const int thresholds[] = {0, 1, 5, 255};
     for (int c = 1; c <= 4; c++) {
         uint16_t *rnd = random_samples(ctx, 31, 19, c, 40 + c, 1);
