@@ -23,6 +23,20 @@
  * Both gaussian passes are fused per band: a ring of 2R+1 horizontally filtered rows (16-bit)
  * follows the band down, so each input row is filtered horizontally once per band and the
  * working set is a few rows, not a whole intermediate image.
+ *
+ * 16 bits per channel (0..65535, kernels beside the 8-bit ones, picked in plan()):
+ *   box                 the same definition, exact: 32-bit column sums, window sums in 32 bits
+ *                       (r <= 7, direct) or 64 bits (running), floor(T / n) by an exact
+ *                       multiply-high (see "box at 16 bits").
+ *   gaussian            the same separable Gaussian with unquantised taps: single-precision
+ *                       fused multiply-adds in one fixed order in every loop variant, the ring
+ *                       of float rows between the passes, rounded half up once at the end;
+ *                       within 1 level of the real-valued blur (see "gaussian / unsharp at
+ *                       16 bits" for the bound).
+ *   unsharp             g = the 16-bit gaussian, threshold x 257 (it is in 8-bit levels),
+ *                       round(amount d) as the definition computes it in double, clamp to
+ *                       0..65535.
+ * PIXPOOL_BLUR_ISA=scalar|avx2 caps the 16-bit gaussian's loops (a test hook).
  */
 #include "stencil.h"
 
@@ -990,17 +1004,24 @@ static const pp_param_def p_unsharp[] = {
 static const pp_filter_def defs[] = {
     {{"box", "spatial", "mean over a square window",
       "Mean over the (2r+1)^2 window, rounded half up; edges extended; premultiplied alpha. "
-      "Cost per pixel independent of r (running sums).", NULL, 0},
+      "Cost per pixel independent of r (running sums). "
+      "16 bits: the same mean on 0..65535, exact (32-bit column sums, 32- or 64-bit window "
+      "sums, an exact multiply-high division).", NULL, 0},
      PP_ALPHA_PREMUL, plan_box, PP_PARAM_DEFS(p_box), PP_DEPTH_8 | PP_DEPTH_16},
     {{"gaussian", "spatial", "Gaussian blur",
       "Separable normalised sampled Gaussian, taps i = -R..R (R = radius or ceil(3 sigma)), "
       "16-bit fixed point (taps to 2^-16 summing to 1, 7 fractional bits between the passes), "
       "rounded at the end; "
-      "edges extended; premultiplied alpha.", NULL, 0},
+      "edges extended; premultiplied alpha. "
+      "16 bits: taps in single precision (not quantised; those below 2^-40 are 0), both passes "
+      "in float with fused multiply-adds in one fixed order, no rounding between them, the "
+      "result rounded half up and clamped to 0..65535: within 1 level of the exact blur.", NULL, 0},
      PP_ALPHA_PREMUL, plan_gaussian, PP_PARAM_DEFS(p_gauss), PP_DEPTH_8 | PP_DEPTH_16},
     {{"unsharp", "spatial", "unsharp mask",
       "d = v - gaussian(sigma); v' = |d| < threshold ? v : v + round(amount d), clamped; "
-      "edges extended; premultiplied alpha.", NULL, 0},
+      "edges extended; premultiplied alpha. "
+      "16 bits: gaussian is the 16-bit one, threshold is in 8-bit levels (x 257 at 16 bits), "
+      "round() half away from zero, clamped to 0..65535.", NULL, 0},
      PP_ALPHA_PREMUL, plan_unsharp, PP_PARAM_DEFS(p_unsharp), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
