@@ -847,6 +847,18 @@ static void box16_copy(const pp_stage *s, int y0, int y1)
     for (int y = y0; y < y1; y++) memcpy(pp_row16(&s->dst, y), pp_row16(&s->src, y), bytes);
 }
 
+/* out[i] = floor((half + sum of the taps column sums from i on, c apart) / n), n = (2r+1)^2 */
+static inline __attribute__((always_inline)) void box16_hsum(const uint32_t *pcol, size_t len,
+                                                            int c, int taps, uint32_t half,
+                                                            uint32_t m, uint16_t *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint32_t a = half;
+        for (int k = 0; k < taps; k++) a += pcol[i + (size_t)k * c];
+        out[i] = (uint16_t)(((uint64_t)a * m) >> 32);
+    }
+}
+
 PP_CLONES static void box16_kernel_small(const pp_stage *s, int y0, int y1, void *scratch)
 {
     const box16_params *p = PP_STAGE_PARAMS(box16_params, s);
@@ -876,16 +888,14 @@ PP_CLONES static void box16_kernel_small(const pp_stage *s, int y0, int y1, void
                 pcol[(size_t)(r + w + i) * c + k] = col[(size_t)(w - 1) * c + k];
             }
         uint16_t *out = pp_row16(&s->dst, y);
-        for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-            const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-            uint32_t acc[CHUNK];
-            for (size_t i = 0; i < len; i++) acc[i] = half;
-            for (int k = 0; k <= 2 * r; k++) {
-                const uint32_t *a = pcol + i0 + (size_t)k * c;
-                for (size_t i = 0; i < len; i++) acc[i] += a[i];
-            }
-            for (size_t i = 0; i < len; i++)
-                out[i0 + i] = (uint16_t)(((uint64_t)acc[i] * m) >> 32);
+        switch (r) { /* one pass with the taps in registers, unrolled for each width */
+        case 1: box16_hsum(pcol, n, c, 3, half, m, out); break;
+        case 2: box16_hsum(pcol, n, c, 5, half, m, out); break;
+        case 3: box16_hsum(pcol, n, c, 7, half, m, out); break;
+        case 4: box16_hsum(pcol, n, c, 9, half, m, out); break;
+        case 5: box16_hsum(pcol, n, c, 11, half, m, out); break;
+        case 6: box16_hsum(pcol, n, c, 13, half, m, out); break;
+        default: box16_hsum(pcol, n, c, 15, half, m, out); break;
         }
     }
 }
