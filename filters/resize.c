@@ -86,6 +86,7 @@ typedef struct resize_params {
     int gpx, nsub;       /* SIMD horizontal pass: output pixels per sub-window, sub-windows */
     int ngroups;         /* groups of nsub * gpx output pixels (0: no SIMD horizontal pass) */
     size_t xg;           /* group tables: offset */
+    int depth;           /* 8, or 16: float weights at xw / yw, float ring rows */
 } resize_params;
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -175,8 +176,10 @@ static size_t taps_scratch(int kmax)
 }
 
 /* Tap table of one axis n -> m: bounds[2i] = first input, bounds[2i+1] = count, weights at
-   w[i * kmax]; k is scratch for taps_scratch(kmax) doubles. */
-static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16_t *w, double *k)
+   w[i * kmax] (Q14), or, when wf is not NULL (16 bits), the normalised weights as floats at
+   wf[i * kmax] instead; k is scratch for taps_scratch(kmax) doubles. */
+static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16_t *w, float *wf,
+                      double *k)
 {
     double (*K)(double) = method == M_BILINEAR ? k_bilinear
                           : method == M_BICUBIC ? k_bicubic : k_lanczos3;
@@ -185,11 +188,13 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
     int ccnt[TAP_CACHE], crow[TAP_CACHE], nc = 0, next = 0;
     const int cache = kmax <= TAP_CACHE_K;
     for (int i = 0; i < m; i++) {
-        int16_t *wi = w + (size_t)i * kmax;
+        int16_t *wi = wf ? NULL : w + (size_t)i * kmax;
+        float *fi = wf ? wf + (size_t)i * kmax : NULL;
         if (n == m) { /* unchanged axis: an exact copy */
             bounds[2 * i] = i;
             bounds[2 * i + 1] = 1;
-            wi[0] = 1 << WBITS;
+            if (fi) fi[0] = 1.0f;
+            else wi[0] = 1 << WBITS;
             continue;
         }
         double c;
@@ -204,7 +209,8 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
             if (j == cnt) hit = e;
         }
         if (hit >= 0) {
-            memcpy(wi, w + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*wi));
+            if (fi) memcpy(fi, wf + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*fi));
+            else memcpy(wi, w + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*wi));
             bounds[2 * i] = j0;
             bounds[2 * i + 1] = cnt;
             continue;
@@ -215,12 +221,16 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
             int jn = (int)floor(c);
             bounds[2 * i] = jn < 0 ? 0 : jn >= n ? n - 1 : jn;
             bounds[2 * i + 1] = 1;
-            wi[0] = 1 << WBITS;
+            if (fi) fi[0] = 1.0f;
+            else wi[0] = 1 << WBITS;
             continue;
+        }
+        if (fi) { /* 16 bits: the normalised weights themselves */
+            for (int j = 0; j < cnt; j++) fi[j] = (float)(k[j] / total);
         }
         double cum = 0.0;
         long prev = 0;
-        for (int j = 0; j < cnt; j++) {
+        for (int j = 0; wi && j < cnt; j++) {
             cum += k[j] / total;
             long q = j == cnt - 1 ? 1L << WBITS : lround(cum * (1 << WBITS));
             wi[j] = (int16_t)(q - prev);
@@ -422,10 +432,13 @@ static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
         axis_nearest(H, th, (int32_t *)(void *)(base + p->yb));
         return;
     }
+    const int wide = p->depth == 16;
     axis_taps(p->method, W, tw, p->kx, (int32_t *)(void *)(base + p->xb),
-              (int16_t *)(void *)(base + p->xw), scratch);
+              (int16_t *)(void *)(base + p->xw), wide ? (float *)(void *)(base + p->xw) : NULL,
+              scratch);
     axis_taps(p->method, H, th, p->ky, (int32_t *)(void *)(base + p->yb),
-              (int16_t *)(void *)(base + p->yw), scratch);
+              (int16_t *)(void *)(base + p->yw), wide ? (float *)(void *)(base + p->yw) : NULL,
+              scratch);
     if (p->ngroups)
         build_groups(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
                      (const int16_t *)(const void *)(base + p->xw), base + p->xg);
@@ -771,6 +784,137 @@ static void nearest_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
     }
 }
 
+/* ---- 16 bits: float weights and a float intermediate ------------------------------------ */
+
+/* The same resampling on 0..65535 with the normalised weights as floats (no Q14): the
+   horizontal pass sums w_j * in_j in float, taps in window order, into an intermediate clamped to
+   [0, 65535] and not rounded; the vertical pass sums w_j * row_j in float, rows in window order,
+   rounds half away from zero and clamps. Every loop adds the same products in the same order
+   (the vectorised ones run across output samples, never across taps, and no variant may fuse a
+   multiply-add: the AVX2 one is built without FMA), so every variant and backend gives the same
+   bytes. */
+static inline __attribute__((always_inline)) void
+hpass16(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, float *h,
+        const int C)
+{
+    for (int x = 0; x < tw; x++) {
+        const int j0 = xb[2 * x], cnt = xb[2 * x + 1];
+        const float *w = xw + (size_t)x * kx;
+        const uint16_t *px = in + (size_t)j0 * C;
+        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int j = 0; j < cnt; j++)
+            for (int k = 0; k < C; k++) acc[k] += w[j] * (float)px[j * C + k];
+        for (int k = 0; k < C; k++) {
+            const float v = acc[k];
+            h[(size_t)x * C + k] = v > 0.0f ? (v < 65535.0f ? v : 65535.0f) : 0.0f;
+        }
+    }
+}
+
+static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx,
+                        float *h, int c)
+{
+    switch (c) {
+    case 1: hpass16(in, tw, xb, xw, kx, h, 1); break;
+    case 2: hpass16(in, tw, xb, xw, kx, h, 2); break;
+    case 3: hpass16(in, tw, xb, xw, kx, h, 3); break;
+    default: hpass16(in, tw, xb, xw, kx, h, 4); break;
+    }
+}
+
+static inline __attribute__((always_inline)) void
+vpass16_body(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+{
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+        const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+        float acc[CHUNK];
+        const float *r0 = rows[0] + i0, w0 = w[0];
+        for (size_t i = 0; i < len; i++) acc[i] = w0 * r0[i];
+        for (int j = 1; j < cnt; j++) {
+            const float *row = rows[j] + i0, wj = w[j];
+            for (size_t i = 0; i < len; i++) acc[i] += wj * row[i];
+        }
+        for (size_t i = 0; i < len; i++) {
+            const float v = acc[i];
+            out[i0 + i] = v > 0.0f ? (v < 65534.5f ? (uint16_t)(v + 0.5f) : 65535) : 0;
+        }
+    }
+}
+
+static void vpass16_scalar(const float *const *rows, const float *w, int cnt, size_t n,
+                           uint16_t *out)
+{
+    vpass16_body(rows, w, cnt, n, out);
+}
+
+#ifdef PP_X86
+/* The same loop at 8 floats a step (AVX2 without FMA: the products are rounded, then added). */
+__attribute__((target("avx2,no-fma"))) static void
+vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+{
+    vpass16_body(rows, w, cnt, n, out);
+}
+#endif
+
+static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const resize_params *p = PP_STAGE_PARAMS(resize_params, s);
+    const uint8_t *base = s->partials;
+    const int32_t *xb = (const int32_t *)(const void *)(base + p->xb);
+    const float *xw = (const float *)(const void *)(base + p->xw);
+    const int32_t *yb = (const int32_t *)(const void *)(base + p->yb);
+    const float *yw = (const float *)(const void *)(base + p->yw);
+    const int c = s->src.channels, tw = s->dst.width, W = s->src.width, R = p->ring;
+    const size_t n = (size_t)tw * c;
+    uint8_t *ring = scratch;
+    const float **rows = (const float **)(void *)(ring + p->hstride * (size_t)R);
+    int hi = -1; /* ring holds the filtered input rows [hi - R, hi) that were computed */
+    for (int y = y0; y < y1; y++) {
+        const int j0 = yb[2 * y], cnt = yb[2 * y + 1];
+        const int from = hi < j0 ? j0 : hi;
+        for (int j = from; j < j0 + cnt; j++) {
+            const uint16_t *in = pp_row16(&s->src, j);
+            float *h = (float *)(void *)(ring + (size_t)(j % R) * p->hstride);
+            if (W == tw) /* unchanged width: weight 1, the input itself */
+                for (size_t i = 0; i < n; i++) h[i] = (float)in[i];
+            else
+                hpass16_any(in, tw, xb, xw, p->kx, h, c);
+        }
+        if (j0 + cnt > hi) hi = j0 + cnt;
+        int slot = j0 % R;
+        for (int j = 0; j < cnt; j++) {
+            rows[j] = (const float *)(const void *)(ring + (size_t)slot * p->hstride);
+            if (++slot == R) slot = 0;
+        }
+        const float *w = yw + (size_t)y * p->ky;
+        uint16_t *out = pp_row16(&s->dst, y);
+#ifdef PP_X86
+        if (p->isa != ISA_SCALAR) {
+            vpass16_avx2(rows, w, cnt, n, out);
+            continue;
+        }
+#endif
+        vpass16_scalar(rows, w, cnt, n, out);
+    }
+}
+
+static void nearest16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const resize_params *p = PP_STAGE_PARAMS(resize_params, s);
+    const int32_t *xi = (const int32_t *)(const void *)(s->partials + p->xb);
+    const int32_t *yi = (const int32_t *)(const void *)(s->partials + p->yb);
+    const int c = s->src.channels, tw = s->dst.width;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, yi[y]);
+        uint16_t *out = pp_row16(&s->dst, y);
+        for (int x = 0; x < tw; x++)
+            for (int k = 0; k < c; k++) out[(size_t)x * c + k] = in[(size_t)xi[x] * c + k];
+    }
+}
+
 /* ---- plan --------------------------------------------------------------------------------- */
 
 /* round(a * b / d) for positive values, halves up, in 64-bit integers. */
@@ -852,10 +996,23 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
     resize_params rp;
     memset(&rp, 0, sizeof rp);
     rp.method = PP_ARGS(resize_args, p)->method;
+    rp.depth = pp_geom_depth(in);
+    const int wide = rp.depth == 16;
     if (rp.method == M_NEAREST) {
         rp.xb = 0;
         rp.yb = align64((size_t)tw * 4);
         plan->partial_bytes = rp.yb + align64((size_t)th * 4);
+    } else if (wide) { /* float weights and ring rows; no Q14 tables, no groups */
+        rp.kx = window_of(rp.method, in->width, (int)tw);
+        rp.ky = window_of(rp.method, in->height, (int)th);
+        rp.ring = rp.ky;
+        rp.hstride = align64((size_t)tw * in->channels * sizeof(float));
+        rp.xb = 0;
+        rp.xw = align64((size_t)tw * 8);
+        rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(float));
+        rp.yw = rp.yb + align64((size_t)th * 8);
+        rp.isa = pick_isa();
+        plan->partial_bytes = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
     } else {
         rp.kx = window_of(rp.method, in->width, (int)tw);
         rp.ky = window_of(rp.method, in->height, (int)th);
@@ -882,10 +1039,15 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.method == M_NEAREST ? 0 : taps_scratch(rp.kx > rp.ky ? rp.kx : rp.ky) * sizeof(double);
     memcpy(t->params, &rp, sizeof rp);
 
-    t = pp_plan_add_stage(plan, rp.method == M_NEAREST ? nearest_kernel : resample_kernel,
+    t = pp_plan_add_stage(plan, rp.method == M_NEAREST ? (wide ? nearest16_kernel : nearest_kernel)
+                                : wide ? resample16_kernel : resample_kernel,
                           PP_BUF_IN, PP_BUF_OUT);
     memcpy(t->params, &rp, sizeof rp);
-    if (rp.method != M_NEAREST) {
+    if (rp.method != M_NEAREST && wide) {
+        t->scratch_bytes = rp.hstride * (size_t)rp.ring /* ring of float rows */
+                           + align64((size_t)rp.ky * sizeof(float *)); /* its rows */
+        t->min_band_rows = 16;
+    } else if (rp.method != M_NEAREST) {
         t->scratch_bytes = rp.hstride * (size_t)rp.ring /* ring */
                            + align64((size_t)(rp.ky + 1) * sizeof(int16_t *)) /* its rows */
                            + align64((size_t)(rp.ky + 1) / 2 * sizeof(int32_t)); /* weight pairs */
@@ -920,7 +1082,7 @@ static const pp_filter_def defs[] = {
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
       "Premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8},
+     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 _Static_assert(sizeof(resize_params) <= PP_PARAM_BYTES, "resize parameters fit the blob");
