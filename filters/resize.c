@@ -25,7 +25,13 @@
  *   An axis whose size does not change is copied exactly.
  * method=nearest: Pillow's NEAREST bit for bit: input column floor(t_i), t_0 = s / 2 and
  *   t_{i+1} = t_i + s accumulated in IEEE double (about floor((i + 0.5) s)); rows likewise.
- * Alpha: premultiplied (pipeline.c), as Pillow does for RGBA.
+ * Alpha: premultiplied (pipeline.c), as Pillow does for RGBA. Since resize takes 16 bits, 8-bit
+ * input with alpha is premultiplied into 16 bits and goes through the 16-bit loops (exact alpha).
+ * 16 bits: the same windows and kernel, the normalised weights as floats (not quantised); the
+ * horizontal pass sums w_j * in_j in float (taps in window order) into a float intermediate
+ * clamped to [0, 65535], not rounded; the vertical pass sums in float (rows in window order),
+ * rounds half away from zero and clamps to 0..65535. Within 1 level of the double evaluation
+ * (tests/test_depth16_resize.c). An unchanged axis has the weight 1: exact. nearest copies samples.
  * Accuracy (tests/test_reference.c): within 1 level of Pillow for all three kernels, enlarging
  * and shrinking (mean 0.1-0.2, from Pillow's 8-bit intermediate); within 0.51 of the exact
  * real-valued resampling, where Pillow is within about 1.2. nearest is identical to Pillow.
@@ -1081,7 +1087,13 @@ static const pp_filter_def defs[] = {
       "running sum (exact sum 1); intermediate with 7 fractional bits clamped to [0, 255]; "
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
-      "Premultiplied alpha.", NULL, 0},
+      "Premultiplied alpha. "
+      "16 bits: the same windows with the normalised weights as floats (no Q14); the horizontal "
+      "pass sums in float, taps in order, into an intermediate clamped to [0, 65535] and not "
+      "rounded; the vertical pass sums in float, rounds half away from zero and clamps to "
+      "0..65535; within 1 level of the definition in double, the same bytes on every backend; "
+      "an axis of unchanged size is copied, nearest copies the samples. 8-bit input with alpha "
+      "is resampled this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
      PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
