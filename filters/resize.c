@@ -425,6 +425,11 @@ static void build_groups(const resize_params *p, int c, int n, int m, const int3
     }
 }
 
+/* 16 bits: bytes of a group of the AVX2 horizontal pass (build_groups16). */
+#define G16_BYTES(kx) ((size_t)64 + (size_t)(kx) * 32)
+static void build_groups16(const resize_params *p, int c, int n, int m, const int32_t *xb,
+                           const float *xw, uint8_t *out);
+
 static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)y0;
@@ -445,7 +450,10 @@ static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     axis_taps(p->method, H, th, p->ky, (int32_t *)(void *)(base + p->yb),
               (int16_t *)(void *)(base + p->yw), wide ? (float *)(void *)(base + p->yw) : NULL,
               scratch);
-    if (p->ngroups)
+    if (p->ngroups && wide)
+        build_groups16(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
+                       (const float *)(const void *)(base + p->xw), base + p->xg);
+    else if (p->ngroups)
         build_groups(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
                      (const int16_t *)(const void *)(base + p->xw), base + p->xg);
 }
@@ -862,6 +870,78 @@ vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t n, uint16
 }
 #endif
 
+/* AVX2 horizontal pass at 16 bits: the output samples of a row in groups of 8 lanes (a lane is
+   one channel of one output pixel); per step t one gather of each lane's tap t (the 32 bits at
+   its sample, the low half kept), converted to float, times the lane's weight t (0 past its
+   window's end: adds +0, which changes nothing), added to the lane's sum: the scalar sums, in
+   the scalar order. A group's block (G16_BYTES(kx) bytes): int32 steps, int32 flags (1: computed
+   by the scalar loop: the last, short group, or one whose reads would pass the row's last
+   sample but one), 6 unused, int32 first sample of each lane, then kx steps of 8 weights. */
+static void build_groups16(const resize_params *p, int c, int n, int m, const int32_t *xb,
+                           const float *xw, uint8_t *out)
+{
+    const int64_t samples = (int64_t)n * c, outs = (int64_t)m * c;
+    for (int g = 0; g < p->ngroups; g++) {
+        uint8_t *blk = out + (size_t)g * G16_BYTES(p->kx);
+        int32_t *hdr = (int32_t *)(void *)blk, *first = hdr + 8;
+        float *w = (float *)(void *)(blk + 64);
+        memset(blk, 0, G16_BYTES(p->kx));
+        const int64_t s0 = (int64_t)g * 8;
+        if (s0 + 8 > outs) {
+            hdr[1] = 1;
+            continue;
+        }
+        int P = 0;
+        int64_t last = 0; /* the highest sample read */
+        for (int e = 0; e < 8; e++) {
+            const int x = (int)((s0 + e) / c), k = (int)((s0 + e) % c);
+            if (xb[2 * x + 1] > P) P = xb[2 * x + 1];
+            first[e] = xb[2 * x] * c + k;
+        }
+        for (int e = 0; e < 8; e++) {
+            const int x = (int)((s0 + e) / c);
+            const int64_t r = first[e] + (int64_t)(P - 1) * c;
+            if (r > last) last = r;
+            for (int t = 0; t < xb[2 * x + 1]; t++) w[t * 8 + e] = xw[(size_t)x * p->kx + t];
+        }
+        hdr[0] = P;
+        hdr[1] = last + 1 >= samples; /* the gather reads the sample after too */
+    }
+}
+
+#ifdef PP_X86
+__attribute__((target("avx2,no-fma"))) static void
+hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
+             const int32_t *xb, const float *xw, float *h, int c, int tw)
+{
+    const __m256i low = _mm256_set1_epi32(0xffff), step = _mm256_set1_epi32(c);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(65535.0f);
+    for (int g = 0; g < p->ngroups; g++) {
+        const uint8_t *blk = groups + (size_t)g * G16_BYTES(p->kx);
+        const int32_t *hdr = (const int32_t *)(const void *)blk;
+        if (hdr[1]) { /* the pixels of these samples, by the scalar loop */
+            const int x0 = g * 8 / c, x1 = (g * 8 + 7) / c + 1;
+            const int nx = (x1 < tw ? x1 : tw) - x0;
+            hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+                        h + (size_t)x0 * c, c);
+            continue;
+        }
+        const float *w = (const float *)(const void *)(blk + 64);
+        __m256i idx = _mm256_loadu_si256((const void *)(hdr + 8));
+        __m256 acc = zero;
+        for (int t = 0; t < hdr[0]; t++) {
+            const __m256i v = _mm256_and_si256(
+                _mm256_i32gather_epi32((const int *)(const void *)in, idx, 2), low);
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                   _mm256_cvtepi32_ps(v)));
+            idx = _mm256_add_epi32(idx, step);
+        }
+        acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
+        _mm256_storeu_ps(h + (size_t)g * 8, acc);
+    }
+}
+#endif
+
 static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -882,10 +962,17 @@ static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void 
         for (int j = from; j < j0 + cnt; j++) {
             const uint16_t *in = pp_row16(&s->src, j);
             float *h = (float *)(void *)(ring + (size_t)(j % R) * p->hstride);
-            if (W == tw) /* unchanged width: weight 1, the input itself */
+            if (W == tw) { /* unchanged width: weight 1, the input itself */
                 for (size_t i = 0; i < n; i++) h[i] = (float)in[i];
-            else
-                hpass16_any(in, tw, xb, xw, p->kx, h, c);
+                continue;
+            }
+#ifdef PP_X86
+            if (p->ngroups) {
+                hpass16_avx2(in, p, base + p->xg, xb, xw, h, c, tw);
+                continue;
+            }
+#endif
+            hpass16_any(in, tw, xb, xw, p->kx, h, c);
         }
         if (j0 + cnt > hi) hi = j0 + cnt;
         int slot = j0 % R;
@@ -1018,7 +1105,10 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(float));
         rp.yw = rp.yb + align64((size_t)th * 8);
         rp.isa = pick_isa();
-        plan->partial_bytes = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
+        rp.xg = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
+        if (rp.isa != ISA_SCALAR && in->width != (int)tw)
+            rp.ngroups = (int)((tw * in->channels + 7) / 8);
+        plan->partial_bytes = rp.xg + (size_t)rp.ngroups * G16_BYTES(rp.kx);
     } else {
         rp.kx = window_of(rp.method, in->width, (int)tw);
         rp.ky = window_of(rp.method, in->height, (int)th);

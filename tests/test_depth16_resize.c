@@ -570,3 +570,37 @@ Test(depth16_resize, same_bytes_everywhere)
     pp_ctx_free(omp);
     pp_ctx_free(serial);
 }
+
+/* The AVX2 loops give the scalar loops' bytes at every width (groups cut by the row's end,
+   windows that pass it), 1-4 channels, shrinking and enlarging. */
+Test(depth16_resize, vector_loops_match_scalar)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    static const int sizes[][2] = {{1, 1}, {2, 3}, {5, 4}, {17, 9}, {64, 13}, {131, 29}};
+    static const char *const specs[] = {"resize:scale=0.5", "resize:scale=0.37,method=bicubic",
+                                        "resize:scale=0.1,method=bilinear", "resize:scale=1.7",
+                                        "resize:scale=3,method=bilinear", "resize:width=7,height=5",
+                                        "resize:width=1,height=9", "resize:height=11"};
+    int compared = 0;
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int c = 1; c <= 4; c++) {
+            pp_image *in = th_random_image16(ctx, sizes[z][0], sizes[z][1], c, (uint32_t)(z * 3 + c));
+            for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+                pp_image *ref = NULL, *out = NULL;
+                cr_assert_eq(setenv("PIXPOOL_RESIZE_ISA", "scalar", 1), 0);
+                pp_status rc = pp_apply(ctx, specs[k], in, &ref);
+                unsetenv("PIXPOOL_RESIZE_ISA");
+                if (rc == PP_ERR_SPEC) continue;
+                cr_assert_eq(rc, PP_OK, "%s", pp_ctx_last_error(ctx));
+                out = apply_ok(ctx, specs[k], in);
+                cr_assert(th_same(ref, out), "%s on %dx%dx%d: the vector loops differ", specs[k],
+                          sizes[z][0], sizes[z][1], c);
+                compared++;
+                pp_image_free(ref);
+                pp_image_free(out);
+            }
+            pp_image_free(in);
+        }
+    cr_log_info("%d results compared", compared);
+    pp_ctx_free(ctx);
+}
