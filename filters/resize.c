@@ -837,9 +837,10 @@ static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const flo
 }
 
 static inline __attribute__((always_inline)) void
-vpass16_body(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+vpass16_body(const float *const *rows, const float *w, int cnt, size_t from, size_t n,
+             uint16_t *out)
 {
-    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+    for (size_t i0 = from; i0 < n; i0 += CHUNK) {
         const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
         float acc[CHUNK];
         const float *r0 = rows[0] + i0, w0 = w[0];
@@ -855,18 +856,37 @@ vpass16_body(const float *const *rows, const float *w, int cnt, size_t n, uint16
     }
 }
 
-static void vpass16_scalar(const float *const *rows, const float *w, int cnt, size_t n,
-                           uint16_t *out)
+static void vpass16_scalar(const float *const *rows, const float *w, int cnt, size_t from,
+                           size_t n, uint16_t *out)
 {
-    vpass16_body(rows, w, cnt, n, out);
+    vpass16_body(rows, w, cnt, from, n, out);
 }
 
 #ifdef PP_X86
-/* The same loop at 8 floats a step (AVX2 without FMA: the products are rounded, then added). */
+/* 8 output samples: the scalar sum and rounding (max(v, 0) + 0.5 truncated, at most 65535:
+   the scalar cases), as 8 int32. */
+static inline __attribute__((always_inline, target("avx2,no-fma"))) __m256i
+vsum16(const float *const *rows, const float *w, int cnt, size_t i)
+{
+    __m256 acc = _mm256_mul_ps(_mm256_set1_ps(w[0]), _mm256_loadu_ps(rows[0] + i));
+    for (int j = 1; j < cnt; j++)
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows[j] + i)));
+    acc = _mm256_add_ps(_mm256_max_ps(acc, _mm256_setzero_ps()), _mm256_set1_ps(0.5f));
+    return _mm256_cvttps_epi32(_mm256_min_ps(acc, _mm256_set1_ps(65535.0f)));
+}
+
+/* The same sums, 16 output samples a step (AVX2 without FMA: the products are rounded, then
+   added, as in the scalar loop). */
 __attribute__((target("avx2,no-fma"))) static void
 vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
 {
-    vpass16_body(rows, w, cnt, n, out);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i a = vsum16(rows, w, cnt, i), b = vsum16(rows, w, cnt, i + 8);
+        const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
+        _mm256_storeu_si256((void *)(out + i), p);
+    }
+    vpass16_scalar(rows, w, cnt, i, n, out);
 }
 #endif
 
@@ -988,7 +1008,7 @@ static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void 
             continue;
         }
 #endif
-        vpass16_scalar(rows, w, cnt, n, out);
+        vpass16_scalar(rows, w, cnt, 0, n, out);
     }
 }
 
