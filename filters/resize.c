@@ -901,6 +901,30 @@ static void build_groups16(const resize_params *p, int c, int n, int m, const in
                            const float *xw, uint8_t *out)
 {
     const int64_t samples = (int64_t)n * c, outs = (int64_t)m * c;
+    if (c >= 3) { /* pairs of pixels: lanes 0-3 pixel 2g, lanes 4-7 pixel 2g + 1 */
+        for (int g = 0; g < p->ngroups; g++) {
+            uint8_t *blk = out + (size_t)g * G16_BYTES(p->kx);
+            int32_t *hdr = (int32_t *)(void *)blk, *first = hdr + 8;
+            float *w = (float *)(void *)(blk + 64);
+            memset(blk, 0, G16_BYTES(p->kx));
+            const int x = 2 * g;
+            if (x + 1 >= m) {
+                hdr[1] = 1;
+                continue;
+            }
+            const int P = xb[2 * x + 1] > xb[2 * x + 3] ? xb[2 * x + 1] : xb[2 * x + 3];
+            for (int e = 0; e < 2; e++) {
+                first[e] = xb[2 * (x + e)] * c;
+                for (int t = 0; t < xb[2 * (x + e) + 1]; t++)
+                    for (int k = 0; k < 4; k++)
+                        w[t * 8 + 4 * e + k] = xw[(size_t)(x + e) * p->kx + t];
+            }
+            hdr[0] = P;
+            /* each step reads 4 samples from a pixel's tap */
+            hdr[1] = (int64_t)first[1] + (int64_t)(P - 1) * c + 4 > samples;
+        }
+        return;
+    }
     for (int g = 0; g < p->ngroups; g++) {
         uint8_t *blk = out + (size_t)g * G16_BYTES(p->kx);
         int32_t *hdr = (int32_t *)(void *)blk, *first = hdr + 8;
@@ -936,6 +960,73 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
 {
     const __m256i low = _mm256_set1_epi32(0xffff), step = _mm256_set1_epi32(c);
     const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(65535.0f);
+    if (c >= 3) { /* pairs of pixels, 4 samples of each per tap (3 and garbage for RGB) */
+        const size_t gb = G16_BYTES(p->kx);
+        for (int g = 0; g < p->ngroups; g++) {
+            const uint8_t *blk = groups + (size_t)g * gb;
+            const int32_t *hdr = (const int32_t *)(const void *)blk;
+            if (g + 4 <= p->ngroups) { /* four groups of the same length at once: four
+                                          independent sums hide the latency of the adds */
+                const int32_t *h1 = (const int32_t *)(const void *)(blk + gb),
+                              *h2 = (const int32_t *)(const void *)(blk + 2 * gb),
+                              *h3 = (const int32_t *)(const void *)(blk + 3 * gb);
+                const int P = hdr[0];
+                if (!(hdr[1] | h1[1] | h2[1] | h3[1]) && h1[0] == P && h2[0] == P && h3[0] == P) {
+                    const int32_t *hs[4] = {hdr, h1, h2, h3};
+                    __m256 acc[4] = {zero, zero, zero, zero};
+                    for (int t = 0; t < P; t++)
+                        for (int q = 0; q < 4; q++) {
+                            const uint16_t *a = in + hs[q][8] + (size_t)t * c,
+                                           *b = in + hs[q][9] + (size_t)t * c;
+                            const __m256i v = _mm256_cvtepu16_epi32(
+                                _mm_unpacklo_epi64(_mm_loadl_epi64((const void *)a),
+                                                   _mm_loadl_epi64((const void *)b)));
+                            const float *w = (const float *)(const void *)(blk + q * gb + 64);
+                            acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                                         _mm256_cvtepi32_ps(v)));
+                        }
+                    for (int q = 0; q < 4; q++) {
+                        const __m256 r = _mm256_min_ps(_mm256_max_ps(acc[q], zero), top);
+                        float *o = h + (size_t)(g + q) * 2 * c;
+                        if (c == 4) {
+                            _mm256_storeu_ps(o, r);
+                        } else {
+                            _mm_storeu_ps(o, _mm256_castps256_ps128(r));
+                            _mm_storeu_ps(o + 3, _mm256_extractf128_ps(r, 1));
+                        }
+                    }
+                    g += 3;
+                    continue;
+                }
+            }
+            if (hdr[1]) {
+                const int x0 = 2 * g, nx = tw - x0 < 2 ? tw - x0 : 2;
+                hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+                            h + (size_t)x0 * c, c);
+                continue;
+            }
+            const float *w = (const float *)(const void *)(blk + 64);
+            const uint16_t *a = in + hdr[8], *b = in + hdr[9];
+            __m256 acc = zero;
+            for (int t = 0; t < hdr[0]; t++) {
+                const __m128i va = _mm_loadl_epi64((const void *)(a + (size_t)t * c)),
+                              vb = _mm_loadl_epi64((const void *)(b + (size_t)t * c));
+                const __m256i v = _mm256_cvtepu16_epi32(_mm_unpacklo_epi64(va, vb));
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                       _mm256_cvtepi32_ps(v)));
+            }
+            acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
+            float *o = h + (size_t)g * 2 * c;
+            if (c == 4) {
+                _mm256_storeu_ps(o, acc);
+            } else { /* the second pixel's store overwrites the first one's 4th lane; its own
+                        4th lane lands on the next pixel (written later) or the row's slack */
+                _mm_storeu_ps(o, _mm256_castps256_ps128(acc));
+                _mm_storeu_ps(o + 3, _mm256_extractf128_ps(acc, 1));
+            }
+        }
+        return;
+    }
     for (int g = 0; g < p->ngroups; g++) {
         const uint8_t *blk = groups + (size_t)g * G16_BYTES(p->kx);
         const int32_t *hdr = (const int32_t *)(const void *)blk;
@@ -1119,7 +1210,7 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.kx = window_of(rp.method, in->width, (int)tw);
         rp.ky = window_of(rp.method, in->height, (int)th);
         rp.ring = rp.ky;
-        rp.hstride = align64((size_t)tw * in->channels * sizeof(float));
+        rp.hstride = align64((size_t)tw * in->channels * sizeof(float) + 32); /* + slack */
         rp.xb = 0;
         rp.xw = align64((size_t)tw * 8);
         rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(float));
@@ -1127,7 +1218,7 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.isa = pick_isa();
         rp.xg = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
         if (rp.isa != ISA_SCALAR && in->width != (int)tw)
-            rp.ngroups = (int)((tw * in->channels + 7) / 8);
+            rp.ngroups = (int)(in->channels >= 3 ? (tw + 1) / 2 : (tw * in->channels + 7) / 8);
         plan->partial_bytes = rp.xg + (size_t)rp.ngroups * G16_BYTES(rp.kx);
     } else {
         rp.kx = window_of(rp.method, in->width, (int)tw);
