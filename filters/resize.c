@@ -1114,8 +1114,20 @@ static void nearest16_kernel(const pp_stage *s, int y0, int y1, int band, void *
     for (int y = y0; y < y1; y++) {
         const uint16_t *in = pp_row16(&s->src, yi[y]);
         uint16_t *out = pp_row16(&s->dst, y);
-        for (int x = 0; x < tw; x++)
-            for (int k = 0; k < c; k++) out[(size_t)x * c + k] = in[(size_t)xi[x] * c + k];
+        switch (c) { /* a pixel is 2c bytes */
+        case 1:
+            for (int x = 0; x < tw; x++) out[x] = in[xi[x]];
+            break;
+        case 2:
+            for (int x = 0; x < tw; x++) memcpy(out + 2 * x, in + (size_t)xi[x] * 2, 4);
+            break;
+        case 3:
+            for (int x = 0; x < tw; x++) memcpy(out + 3 * x, in + (size_t)xi[x] * 3, 6);
+            break;
+        default:
+            for (int x = 0; x < tw; x++) memcpy(out + 4 * x, in + (size_t)xi[x] * 4, 8);
+            break;
+        }
     }
 }
 
