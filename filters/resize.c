@@ -56,6 +56,13 @@
  * tables are equal). SIMD vertical pass: pairs of ring rows interleaved and multiplied by
  * (w_j, w_j+1) with pmaddwd. Taps tables are computed once per distinct set of kernel arguments
  * (equal arguments give equal weights).
+ * 16-bit loops: float weight tables instead of Q14 ones, a ring of float rows (twice the scratch
+ * bytes of the 8-bit ring). Scalar loops, or AVX2 ones built without FMA (a product is rounded
+ * before it is added, as in the scalar loop; PIXPOOL_RESIZE_ISA=scalar picks the scalar ones):
+ * horizontally, 1-2 channels by groups of 8 output samples with one gather per tap, 3-4 channels
+ * by pairs of pixels with one 4-sample load per pixel and tap (four groups at once when their
+ * windows are equally long), from per-group weight tables the first stage builds; vertically 16
+ * output samples a step. Every variant adds the same products in the same order: same bytes.
  */
 #include "cpu.h"
 #include "internal.h"
