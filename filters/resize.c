@@ -25,7 +25,13 @@
  *   An axis whose size does not change is copied exactly.
  * method=nearest: Pillow's NEAREST bit for bit: input column floor(t_i), t_0 = s / 2 and
  *   t_{i+1} = t_i + s accumulated in IEEE double (about floor((i + 0.5) s)); rows likewise.
- * Alpha: premultiplied (pipeline.c), as Pillow does for RGBA.
+ * Alpha: premultiplied (pipeline.c), as Pillow does for RGBA. Since resize takes 16 bits, 8-bit
+ * input with alpha is premultiplied into 16 bits and goes through the 16-bit loops (exact alpha).
+ * 16 bits: the same windows and kernel, the normalised weights as floats (not quantised); the
+ * horizontal pass sums w_j * in_j in float (taps in window order) into a float intermediate
+ * clamped to [0, 65535], not rounded; the vertical pass sums in float (rows in window order),
+ * rounds half away from zero and clamps to 0..65535. Within 1 level of the double evaluation
+ * (tests/test_depth16_resize.c). An unchanged axis has the weight 1: exact. nearest copies samples.
  * Accuracy (tests/test_reference.c): within 1 level of Pillow for all three kernels, enlarging
  * and shrinking (mean 0.1-0.2, from Pillow's 8-bit intermediate); within 0.51 of the exact
  * real-valued resampling, where Pillow is within about 1.2. nearest is identical to Pillow.
@@ -50,6 +56,13 @@
  * tables are equal). SIMD vertical pass: pairs of ring rows interleaved and multiplied by
  * (w_j, w_j+1) with pmaddwd. Taps tables are computed once per distinct set of kernel arguments
  * (equal arguments give equal weights).
+ * 16-bit loops: float weight tables instead of Q14 ones, a ring of float rows (twice the scratch
+ * bytes of the 8-bit ring). Scalar loops, or AVX2 ones built without FMA (a product is rounded
+ * before it is added, as in the scalar loop; PIXPOOL_RESIZE_ISA=scalar picks the scalar ones):
+ * horizontally, 1-2 channels by groups of 8 output samples with one gather per tap, 3-4 channels
+ * by pairs of pixels with one 4-sample load per pixel and tap (four groups at once when their
+ * windows are equally long), from per-group weight tables the first stage builds; vertically 16
+ * output samples a step. Every variant adds the same products in the same order: same bytes.
  */
 #include "cpu.h"
 #include "internal.h"
@@ -86,6 +99,7 @@ typedef struct resize_params {
     int gpx, nsub;       /* SIMD horizontal pass: output pixels per sub-window, sub-windows */
     int ngroups;         /* groups of nsub * gpx output pixels (0: no SIMD horizontal pass) */
     size_t xg;           /* group tables: offset */
+    int depth;           /* 8, or 16: float weights at xw / yw, float ring rows */
 } resize_params;
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -175,8 +189,10 @@ static size_t taps_scratch(int kmax)
 }
 
 /* Tap table of one axis n -> m: bounds[2i] = first input, bounds[2i+1] = count, weights at
-   w[i * kmax]; k is scratch for taps_scratch(kmax) doubles. */
-static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16_t *w, double *k)
+   w[i * kmax] (Q14), or, when wf is not NULL (16 bits), the normalised weights as floats at
+   wf[i * kmax] instead; k is scratch for taps_scratch(kmax) doubles. */
+static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16_t *w, float *wf,
+                      double *k)
 {
     double (*K)(double) = method == M_BILINEAR ? k_bilinear
                           : method == M_BICUBIC ? k_bicubic : k_lanczos3;
@@ -185,11 +201,13 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
     int ccnt[TAP_CACHE], crow[TAP_CACHE], nc = 0, next = 0;
     const int cache = kmax <= TAP_CACHE_K;
     for (int i = 0; i < m; i++) {
-        int16_t *wi = w + (size_t)i * kmax;
+        int16_t *wi = wf ? NULL : w + (size_t)i * kmax;
+        float *fi = wf ? wf + (size_t)i * kmax : NULL;
         if (n == m) { /* unchanged axis: an exact copy */
             bounds[2 * i] = i;
             bounds[2 * i + 1] = 1;
-            wi[0] = 1 << WBITS;
+            if (fi) fi[0] = 1.0f;
+            else wi[0] = 1 << WBITS;
             continue;
         }
         double c;
@@ -204,7 +222,8 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
             if (j == cnt) hit = e;
         }
         if (hit >= 0) {
-            memcpy(wi, w + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*wi));
+            if (fi) memcpy(fi, wf + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*fi));
+            else memcpy(wi, w + (size_t)crow[hit] * kmax, (size_t)cnt * sizeof(*wi));
             bounds[2 * i] = j0;
             bounds[2 * i + 1] = cnt;
             continue;
@@ -215,12 +234,16 @@ static void axis_taps(int method, int n, int m, int kmax, int32_t *bounds, int16
             int jn = (int)floor(c);
             bounds[2 * i] = jn < 0 ? 0 : jn >= n ? n - 1 : jn;
             bounds[2 * i + 1] = 1;
-            wi[0] = 1 << WBITS;
+            if (fi) fi[0] = 1.0f;
+            else wi[0] = 1 << WBITS;
             continue;
+        }
+        if (fi) { /* 16 bits: the normalised weights themselves */
+            for (int j = 0; j < cnt; j++) fi[j] = (float)(k[j] / total);
         }
         double cum = 0.0;
         long prev = 0;
-        for (int j = 0; j < cnt; j++) {
+        for (int j = 0; wi && j < cnt; j++) {
             cum += k[j] / total;
             long q = j == cnt - 1 ? 1L << WBITS : lround(cum * (1 << WBITS));
             wi[j] = (int16_t)(q - prev);
@@ -409,6 +432,11 @@ static void build_groups(const resize_params *p, int c, int n, int m, const int3
     }
 }
 
+/* 16 bits: bytes of a group of the AVX2 horizontal pass (build_groups16). */
+#define G16_BYTES(kx) ((size_t)64 + (size_t)(kx) * 32)
+static void build_groups16(const resize_params *p, int c, int n, int m, const int32_t *xb,
+                           const float *xw, uint8_t *out);
+
 static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)y0;
@@ -422,11 +450,17 @@ static void tables_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
         axis_nearest(H, th, (int32_t *)(void *)(base + p->yb));
         return;
     }
+    const int wide = p->depth == 16;
     axis_taps(p->method, W, tw, p->kx, (int32_t *)(void *)(base + p->xb),
-              (int16_t *)(void *)(base + p->xw), scratch);
+              (int16_t *)(void *)(base + p->xw), wide ? (float *)(void *)(base + p->xw) : NULL,
+              scratch);
     axis_taps(p->method, H, th, p->ky, (int32_t *)(void *)(base + p->yb),
-              (int16_t *)(void *)(base + p->yw), scratch);
-    if (p->ngroups)
+              (int16_t *)(void *)(base + p->yw), wide ? (float *)(void *)(base + p->yw) : NULL,
+              scratch);
+    if (p->ngroups && wide)
+        build_groups16(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
+                       (const float *)(const void *)(base + p->xw), base + p->xg);
+    else if (p->ngroups)
         build_groups(p, s->src.channels, W, tw, (const int32_t *)(const void *)(base + p->xb),
                      (const int16_t *)(const void *)(base + p->xw), base + p->xg);
 }
@@ -771,6 +805,339 @@ static void nearest_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
     }
 }
 
+/* ---- 16 bits: float weights and a float intermediate ------------------------------------ */
+
+/* The same resampling on 0..65535 with the normalised weights as floats (no Q14): the
+   horizontal pass sums w_j * in_j in float, taps in window order, into an intermediate clamped to
+   [0, 65535] and not rounded; the vertical pass sums w_j * row_j in float, rows in window order,
+   rounds half away from zero and clamps. Every loop adds the same products in the same order
+   (the vectorised ones run across output samples, never across taps, and no variant may fuse a
+   multiply-add: the AVX2 one is built without FMA), so every variant and backend gives the same
+   bytes. */
+static inline __attribute__((always_inline)) void
+hpass16(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, float *h,
+        const int C)
+{
+    for (int x = 0; x < tw; x++) {
+        const int j0 = xb[2 * x], cnt = xb[2 * x + 1];
+        const float *w = xw + (size_t)x * kx;
+        const uint16_t *px = in + (size_t)j0 * C;
+        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int j = 0; j < cnt; j++)
+            for (int k = 0; k < C; k++) acc[k] += w[j] * (float)px[j * C + k];
+        for (int k = 0; k < C; k++) {
+            const float v = acc[k];
+            h[(size_t)x * C + k] = v > 0.0f ? (v < 65535.0f ? v : 65535.0f) : 0.0f;
+        }
+    }
+}
+
+static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx,
+                        float *h, int c)
+{
+    switch (c) {
+    case 1: hpass16(in, tw, xb, xw, kx, h, 1); break;
+    case 2: hpass16(in, tw, xb, xw, kx, h, 2); break;
+    case 3: hpass16(in, tw, xb, xw, kx, h, 3); break;
+    default: hpass16(in, tw, xb, xw, kx, h, 4); break;
+    }
+}
+
+static inline __attribute__((always_inline)) void
+vpass16_body(const float *const *rows, const float *w, int cnt, size_t from, size_t n,
+             uint16_t *out)
+{
+    for (size_t i0 = from; i0 < n; i0 += CHUNK) {
+        const size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
+        float acc[CHUNK];
+        const float *r0 = rows[0] + i0, w0 = w[0];
+        for (size_t i = 0; i < len; i++) acc[i] = w0 * r0[i];
+        for (int j = 1; j < cnt; j++) {
+            const float *row = rows[j] + i0, wj = w[j];
+            for (size_t i = 0; i < len; i++) acc[i] += wj * row[i];
+        }
+        for (size_t i = 0; i < len; i++) {
+            const float v = acc[i];
+            out[i0 + i] = v > 0.0f ? (v < 65534.5f ? (uint16_t)(v + 0.5f) : 65535) : 0;
+        }
+    }
+}
+
+static void vpass16_scalar(const float *const *rows, const float *w, int cnt, size_t from,
+                           size_t n, uint16_t *out)
+{
+    vpass16_body(rows, w, cnt, from, n, out);
+}
+
+#ifdef PP_X86
+/* 8 output samples: the scalar sum and rounding (max(v, 0) + 0.5 truncated, at most 65535:
+   the scalar cases), as 8 int32. */
+static inline __attribute__((always_inline, target("avx2,no-fma"))) __m256i
+vsum16(const float *const *rows, const float *w, int cnt, size_t i)
+{
+    __m256 acc = _mm256_mul_ps(_mm256_set1_ps(w[0]), _mm256_loadu_ps(rows[0] + i));
+    for (int j = 1; j < cnt; j++)
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows[j] + i)));
+    acc = _mm256_add_ps(_mm256_max_ps(acc, _mm256_setzero_ps()), _mm256_set1_ps(0.5f));
+    return _mm256_cvttps_epi32(_mm256_min_ps(acc, _mm256_set1_ps(65535.0f)));
+}
+
+/* The same sums, 16 output samples a step (AVX2 without FMA: the products are rounded, then
+   added, as in the scalar loop). */
+__attribute__((target("avx2,no-fma"))) static void
+vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i a = vsum16(rows, w, cnt, i), b = vsum16(rows, w, cnt, i + 8);
+        const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
+        _mm256_storeu_si256((void *)(out + i), p);
+    }
+    vpass16_scalar(rows, w, cnt, i, n, out);
+}
+#endif
+
+/* AVX2 horizontal pass at 16 bits: the output samples of a row in groups of 8 lanes (a lane is
+   one channel of one output pixel); per step t one gather of each lane's tap t (the 32 bits at
+   its sample, the low half kept), converted to float, times the lane's weight t (0 past its
+   window's end: adds +0, which changes nothing), added to the lane's sum: the scalar sums, in
+   the scalar order. A group's block (G16_BYTES(kx) bytes): int32 steps, int32 flags (1: computed
+   by the scalar loop: the last, short group, or one whose reads would pass the row's last
+   sample but one), 6 unused, int32 first sample of each lane, then kx steps of 8 weights. */
+static void build_groups16(const resize_params *p, int c, int n, int m, const int32_t *xb,
+                           const float *xw, uint8_t *out)
+{
+    const int64_t samples = (int64_t)n * c, outs = (int64_t)m * c;
+    if (c >= 3) { /* pairs of pixels: lanes 0-3 pixel 2g, lanes 4-7 pixel 2g + 1 */
+        for (int g = 0; g < p->ngroups; g++) {
+            uint8_t *blk = out + (size_t)g * G16_BYTES(p->kx);
+            int32_t *hdr = (int32_t *)(void *)blk, *first = hdr + 8;
+            float *w = (float *)(void *)(blk + 64);
+            memset(blk, 0, G16_BYTES(p->kx));
+            const int x = 2 * g;
+            if (x + 1 >= m) {
+                hdr[1] = 1;
+                continue;
+            }
+            const int P = xb[2 * x + 1] > xb[2 * x + 3] ? xb[2 * x + 1] : xb[2 * x + 3];
+            for (int e = 0; e < 2; e++) {
+                first[e] = xb[2 * (x + e)] * c;
+                for (int t = 0; t < xb[2 * (x + e) + 1]; t++)
+                    for (int k = 0; k < 4; k++)
+                        w[t * 8 + 4 * e + k] = xw[(size_t)(x + e) * p->kx + t];
+            }
+            hdr[0] = P;
+            /* each step reads 4 samples from a pixel's tap */
+            hdr[1] = (int64_t)first[1] + (int64_t)(P - 1) * c + 4 > samples;
+        }
+        return;
+    }
+    for (int g = 0; g < p->ngroups; g++) {
+        uint8_t *blk = out + (size_t)g * G16_BYTES(p->kx);
+        int32_t *hdr = (int32_t *)(void *)blk, *first = hdr + 8;
+        float *w = (float *)(void *)(blk + 64);
+        memset(blk, 0, G16_BYTES(p->kx));
+        const int64_t s0 = (int64_t)g * 8;
+        if (s0 + 8 > outs) {
+            hdr[1] = 1;
+            continue;
+        }
+        int P = 0;
+        int64_t last = 0; /* the highest sample read */
+        for (int e = 0; e < 8; e++) {
+            const int x = (int)((s0 + e) / c), k = (int)((s0 + e) % c);
+            if (xb[2 * x + 1] > P) P = xb[2 * x + 1];
+            first[e] = xb[2 * x] * c + k;
+        }
+        for (int e = 0; e < 8; e++) {
+            const int x = (int)((s0 + e) / c);
+            const int64_t r = first[e] + (int64_t)(P - 1) * c;
+            if (r > last) last = r;
+            for (int t = 0; t < xb[2 * x + 1]; t++) w[t * 8 + e] = xw[(size_t)x * p->kx + t];
+        }
+        hdr[0] = P;
+        hdr[1] = last + 1 >= samples; /* the gather reads the sample after too */
+    }
+}
+
+#ifdef PP_X86
+__attribute__((target("avx2,no-fma"))) static void
+hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
+             const int32_t *xb, const float *xw, float *h, int c, int tw)
+{
+    const __m256i low = _mm256_set1_epi32(0xffff), step = _mm256_set1_epi32(c);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(65535.0f);
+    if (c >= 3) { /* pairs of pixels, 4 samples of each per tap (3 and garbage for RGB) */
+        const size_t gb = G16_BYTES(p->kx);
+        for (int g = 0; g < p->ngroups; g++) {
+            const uint8_t *blk = groups + (size_t)g * gb;
+            const int32_t *hdr = (const int32_t *)(const void *)blk;
+            if (g + 4 <= p->ngroups) { /* four groups of the same length at once: four
+                                          independent sums hide the latency of the adds */
+                const int32_t *h1 = (const int32_t *)(const void *)(blk + gb),
+                              *h2 = (const int32_t *)(const void *)(blk + 2 * gb),
+                              *h3 = (const int32_t *)(const void *)(blk + 3 * gb);
+                const int P = hdr[0];
+                if (!(hdr[1] | h1[1] | h2[1] | h3[1]) && h1[0] == P && h2[0] == P && h3[0] == P) {
+                    const int32_t *hs[4] = {hdr, h1, h2, h3};
+                    __m256 acc[4] = {zero, zero, zero, zero};
+                    for (int t = 0; t < P; t++)
+                        for (int q = 0; q < 4; q++) {
+                            const uint16_t *a = in + hs[q][8] + (size_t)t * c,
+                                           *b = in + hs[q][9] + (size_t)t * c;
+                            const __m256i v = _mm256_cvtepu16_epi32(
+                                _mm_unpacklo_epi64(_mm_loadl_epi64((const void *)a),
+                                                   _mm_loadl_epi64((const void *)b)));
+                            const float *w = (const float *)(const void *)(blk + q * gb + 64);
+                            acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                                         _mm256_cvtepi32_ps(v)));
+                        }
+                    for (int q = 0; q < 4; q++) {
+                        const __m256 r = _mm256_min_ps(_mm256_max_ps(acc[q], zero), top);
+                        float *o = h + (size_t)(g + q) * 2 * c;
+                        if (c == 4) {
+                            _mm256_storeu_ps(o, r);
+                        } else {
+                            _mm_storeu_ps(o, _mm256_castps256_ps128(r));
+                            _mm_storeu_ps(o + 3, _mm256_extractf128_ps(r, 1));
+                        }
+                    }
+                    g += 3;
+                    continue;
+                }
+            }
+            if (hdr[1]) {
+                const int x0 = 2 * g, nx = tw - x0 < 2 ? tw - x0 : 2;
+                hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+                            h + (size_t)x0 * c, c);
+                continue;
+            }
+            const float *w = (const float *)(const void *)(blk + 64);
+            const uint16_t *a = in + hdr[8], *b = in + hdr[9];
+            __m256 acc = zero;
+            for (int t = 0; t < hdr[0]; t++) {
+                const __m128i va = _mm_loadl_epi64((const void *)(a + (size_t)t * c)),
+                              vb = _mm_loadl_epi64((const void *)(b + (size_t)t * c));
+                const __m256i v = _mm256_cvtepu16_epi32(_mm_unpacklo_epi64(va, vb));
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                       _mm256_cvtepi32_ps(v)));
+            }
+            acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
+            float *o = h + (size_t)g * 2 * c;
+            if (c == 4) {
+                _mm256_storeu_ps(o, acc);
+            } else { /* the second pixel's store overwrites the first one's 4th lane; its own
+                        4th lane lands on the next pixel (written later) or the row's slack */
+                _mm_storeu_ps(o, _mm256_castps256_ps128(acc));
+                _mm_storeu_ps(o + 3, _mm256_extractf128_ps(acc, 1));
+            }
+        }
+        return;
+    }
+    for (int g = 0; g < p->ngroups; g++) {
+        const uint8_t *blk = groups + (size_t)g * G16_BYTES(p->kx);
+        const int32_t *hdr = (const int32_t *)(const void *)blk;
+        if (hdr[1]) { /* the pixels of these samples, by the scalar loop */
+            const int x0 = g * 8 / c, x1 = (g * 8 + 7) / c + 1;
+            const int nx = (x1 < tw ? x1 : tw) - x0;
+            hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+                        h + (size_t)x0 * c, c);
+            continue;
+        }
+        const float *w = (const float *)(const void *)(blk + 64);
+        __m256i idx = _mm256_loadu_si256((const void *)(hdr + 8));
+        __m256 acc = zero;
+        for (int t = 0; t < hdr[0]; t++) {
+            const __m256i v = _mm256_and_si256(
+                _mm256_i32gather_epi32((const int *)(const void *)in, idx, 2), low);
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
+                                                   _mm256_cvtepi32_ps(v)));
+            idx = _mm256_add_epi32(idx, step);
+        }
+        acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
+        _mm256_storeu_ps(h + (size_t)g * 8, acc);
+    }
+}
+#endif
+
+static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    const resize_params *p = PP_STAGE_PARAMS(resize_params, s);
+    const uint8_t *base = s->partials;
+    const int32_t *xb = (const int32_t *)(const void *)(base + p->xb);
+    const float *xw = (const float *)(const void *)(base + p->xw);
+    const int32_t *yb = (const int32_t *)(const void *)(base + p->yb);
+    const float *yw = (const float *)(const void *)(base + p->yw);
+    const int c = s->src.channels, tw = s->dst.width, W = s->src.width, R = p->ring;
+    const size_t n = (size_t)tw * c;
+    uint8_t *ring = scratch;
+    const float **rows = (const float **)(void *)(ring + p->hstride * (size_t)R);
+    int hi = -1; /* ring holds the filtered input rows [hi - R, hi) that were computed */
+    for (int y = y0; y < y1; y++) {
+        const int j0 = yb[2 * y], cnt = yb[2 * y + 1];
+        const int from = hi < j0 ? j0 : hi;
+        for (int j = from; j < j0 + cnt; j++) {
+            const uint16_t *in = pp_row16(&s->src, j);
+            float *h = (float *)(void *)(ring + (size_t)(j % R) * p->hstride);
+            if (W == tw) { /* unchanged width: weight 1, the input itself */
+                for (size_t i = 0; i < n; i++) h[i] = (float)in[i];
+                continue;
+            }
+#ifdef PP_X86
+            if (p->ngroups) {
+                hpass16_avx2(in, p, base + p->xg, xb, xw, h, c, tw);
+                continue;
+            }
+#endif
+            hpass16_any(in, tw, xb, xw, p->kx, h, c);
+        }
+        if (j0 + cnt > hi) hi = j0 + cnt;
+        int slot = j0 % R;
+        for (int j = 0; j < cnt; j++) {
+            rows[j] = (const float *)(const void *)(ring + (size_t)slot * p->hstride);
+            if (++slot == R) slot = 0;
+        }
+        const float *w = yw + (size_t)y * p->ky;
+        uint16_t *out = pp_row16(&s->dst, y);
+#ifdef PP_X86
+        if (p->isa != ISA_SCALAR) {
+            vpass16_avx2(rows, w, cnt, n, out);
+            continue;
+        }
+#endif
+        vpass16_scalar(rows, w, cnt, 0, n, out);
+    }
+}
+
+static void nearest16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const resize_params *p = PP_STAGE_PARAMS(resize_params, s);
+    const int32_t *xi = (const int32_t *)(const void *)(s->partials + p->xb);
+    const int32_t *yi = (const int32_t *)(const void *)(s->partials + p->yb);
+    const int c = s->src.channels, tw = s->dst.width;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, yi[y]);
+        uint16_t *out = pp_row16(&s->dst, y);
+        switch (c) { /* a pixel is 2c bytes */
+        case 1:
+            for (int x = 0; x < tw; x++) out[x] = in[xi[x]];
+            break;
+        case 2:
+            for (int x = 0; x < tw; x++) memcpy(out + 2 * x, in + (size_t)xi[x] * 2, 4);
+            break;
+        case 3:
+            for (int x = 0; x < tw; x++) memcpy(out + 3 * x, in + (size_t)xi[x] * 3, 6);
+            break;
+        default:
+            for (int x = 0; x < tw; x++) memcpy(out + 4 * x, in + (size_t)xi[x] * 4, 8);
+            break;
+        }
+    }
+}
+
 /* ---- plan --------------------------------------------------------------------------------- */
 
 /* round(a * b / d) for positive values, halves up, in 64-bit integers. */
@@ -852,10 +1219,26 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
     resize_params rp;
     memset(&rp, 0, sizeof rp);
     rp.method = PP_ARGS(resize_args, p)->method;
+    rp.depth = pp_geom_depth(in);
+    const int wide = rp.depth == 16;
     if (rp.method == M_NEAREST) {
         rp.xb = 0;
         rp.yb = align64((size_t)tw * 4);
         plan->partial_bytes = rp.yb + align64((size_t)th * 4);
+    } else if (wide) { /* float weights and ring rows; no Q14 tables, no groups */
+        rp.kx = window_of(rp.method, in->width, (int)tw);
+        rp.ky = window_of(rp.method, in->height, (int)th);
+        rp.ring = rp.ky;
+        rp.hstride = align64((size_t)tw * in->channels * sizeof(float) + 32); /* + slack */
+        rp.xb = 0;
+        rp.xw = align64((size_t)tw * 8);
+        rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(float));
+        rp.yw = rp.yb + align64((size_t)th * 8);
+        rp.isa = pick_isa();
+        rp.xg = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
+        if (rp.isa != ISA_SCALAR && in->width != (int)tw)
+            rp.ngroups = (int)(in->channels >= 3 ? (tw + 1) / 2 : (tw * in->channels + 7) / 8);
+        plan->partial_bytes = rp.xg + (size_t)rp.ngroups * G16_BYTES(rp.kx);
     } else {
         rp.kx = window_of(rp.method, in->width, (int)tw);
         rp.ky = window_of(rp.method, in->height, (int)th);
@@ -882,10 +1265,15 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.method == M_NEAREST ? 0 : taps_scratch(rp.kx > rp.ky ? rp.kx : rp.ky) * sizeof(double);
     memcpy(t->params, &rp, sizeof rp);
 
-    t = pp_plan_add_stage(plan, rp.method == M_NEAREST ? nearest_kernel : resample_kernel,
+    t = pp_plan_add_stage(plan, rp.method == M_NEAREST ? (wide ? nearest16_kernel : nearest_kernel)
+                                : wide ? resample16_kernel : resample_kernel,
                           PP_BUF_IN, PP_BUF_OUT);
     memcpy(t->params, &rp, sizeof rp);
-    if (rp.method != M_NEAREST) {
+    if (rp.method != M_NEAREST && wide) {
+        t->scratch_bytes = rp.hstride * (size_t)rp.ring /* ring of float rows */
+                           + align64((size_t)rp.ky * sizeof(float *)); /* its rows */
+        t->min_band_rows = 16;
+    } else if (rp.method != M_NEAREST) {
         t->scratch_bytes = rp.hstride * (size_t)rp.ring /* ring */
                            + align64((size_t)(rp.ky + 1) * sizeof(int16_t *)) /* its rows */
                            + align64((size_t)(rp.ky + 1) / 2 * sizeof(int32_t)); /* weight pairs */
@@ -919,8 +1307,14 @@ static const pp_filter_def defs[] = {
       "running sum (exact sum 1); intermediate with 7 fractional bits clamped to [0, 255]; "
       "results rounded half up and clamped; an axis of unchanged size is copied. "
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
-      "Premultiplied alpha.", NULL, 0},
-     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8},
+      "Premultiplied alpha. "
+      "16 bits: the same windows with the normalised weights as floats (no Q14); the horizontal "
+      "pass sums in float, taps in order, into an intermediate clamped to [0, 65535] and not "
+      "rounded; the vertical pass sums in float, rounds half away from zero and clamps to "
+      "0..65535; within 1 level of the definition in double, the same bytes on every backend; "
+      "an axis of unchanged size is copied, nearest copies the samples. 8-bit input with alpha "
+      "is resampled this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
+     PP_ALPHA_PREMUL, plan_resize, PP_PARAM_DEFS(p_resize), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 _Static_assert(sizeof(resize_params) <= PP_PARAM_BYTES, "resize parameters fit the blob");
