@@ -360,9 +360,8 @@ PP_CLONES static void sobel_kernel(const pp_stage *s, int y0, int y1, int band, 
     }
 }
 
-/* 16 bits: gx, gy as at 8 bits (|g| <= 4 * 65535), the magnitude in double: gx^2 + gy^2 is an
-   exact integer below 2^53 and sqrt is correctly rounded, so round(sqrt) is exact (sqrt(n) of
-   an integer n is never within 1e-6 of a half). */
+/* 16 bits: gx, gy as at 8 bits (|g| <= 4 * 65535); round(sqrt(gx^2 + gy^2)) exactly: a float
+   estimate corrected by comparisons with the exact square sum. */
 PP_CLONES static void sobel16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -380,8 +379,21 @@ PP_CLONES static void sobel16_kernel(const pp_stage *s, int y0, int y1, int band
         for (size_t i = 0; i < n; i++) {
             int gx = (a[i + 2 * c] + 2 * b[i + 2 * c] + d[i + 2 * c]) - (a[i] + 2 * b[i] + d[i]);
             int gy = (d[i] + 2 * d[i + c] + d[i + 2 * c]) - (a[i] + 2 * a[i + c] + a[i + 2 * c]);
-            double m = sqrt((double)gx * gx + (double)gy * gy) + 0.5;
-            out[i] = (uint16_t)(m >= 65535.0 ? 65535 : (int)m);
+            /* |g| clamped to 65535 and the square sum saturated to 2^32 - 1 change nothing
+               (a magnitude of 65535 or more gives 65535); a float estimate of the root, off by
+               less than 1, corrected exactly: the nearest integer m to sqrt(s) is the m with
+               m^2 - m < s <= m^2 + m (m = 0 when s = 0), all in uint32 */
+            uint32_t ax = (uint32_t)(gx < 0 ? -gx : gx), ay = (uint32_t)(gy < 0 ? -gy : gy);
+            ax = ax > 65535u ? 65535u : ax;
+            ay = ay > 65535u ? 65535u : ay;
+            const uint32_t sx = ax * ax;
+            uint32_t sq = sx + ay * ay;
+            sq = sq < sx ? 0xFFFFFFFFu : sq;
+            const float fx = (float)(int)ax, fy = (float)(int)ay;
+            uint32_t m = (uint32_t)(int)(sqrtf(fx * fx + fy * fy) + 0.5f);
+            m = m > 65535u ? 65535u : m;
+            m = m + (sq > m * m + m) - ((m > 0) & (sq <= m * m - m));
+            out[i] = (uint16_t)(m > 65535u ? 65535u : m);
         }
         if (ncomp < c) copy_alpha16(s, y);
     }
