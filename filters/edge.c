@@ -48,6 +48,7 @@ typedef struct conv_params {
     int32_t bias16;
     double dbias16;
     double wd[(2 * CONV_MAX_R + 1) * (2 * CONV_MAX_R + 1)];
+    int fused3; /* 16 bits, integer 3x3 kernel, divisor 1: the nine taps in one pass */
 } conv_params;
 
 _Static_assert(sizeof(conv_params) <= PP_PARAM_BYTES, "convolve parameters fit the blob");
@@ -184,6 +185,39 @@ PP_CLONES static void conv16_kernel(const pp_stage *s, int y0, int y1, int band,
     for (int y = y0; y < y1; y++) {
         pp_ring_advance(&g, y);
         uint16_t *out = pp_row16(&s->dst, y);
+        if (p->fused3) { /* the same sums, in registers: one pass over the row */
+            const uint16_t *a = ring_row16(&g, y, -1), *b = ring_row16(&g, y, 0),
+                           *d = ring_row16(&g, y, 1);
+            const int32_t *wk = p->wi, bias = p->bias16;
+            const int32_t w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5],
+                          w6 = wk[6], w7 = wk[7], w8 = wk[8];
+            const size_t c2 = 2 * (size_t)c;
+            if (!w0 && !w2 && !w6 && !w8) { /* a cross (sharpen, laplacian): five taps */
+                for (size_t i = 0; i < n; i++) {
+                    int32_t v = w1 * a[i + c] + w3 * b[i] + w4 * b[i + c] + w5 * b[i + c2] +
+                                w7 * d[i + c];
+                    v = p->absval ? (v < 0 ? -v : v) : v + bias;
+                    out[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+                }
+            } else if (p->absval) {
+                for (size_t i = 0; i < n; i++) {
+                    int32_t v = w0 * a[i] + w1 * a[i + c] + w2 * a[i + c2] + w3 * b[i] +
+                                w4 * b[i + c] + w5 * b[i + c2] + w6 * d[i] + w7 * d[i + c] +
+                                w8 * d[i + c2];
+                    v = v < 0 ? -v : v;
+                    out[i] = (uint16_t)(v > 65535 ? 65535 : v);
+                }
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    int32_t v = w0 * a[i] + w1 * a[i + c] + w2 * a[i + c2] + w3 * b[i] +
+                                w4 * b[i + c] + w5 * b[i + c2] + w6 * d[i] + w7 * d[i + c] +
+                                w8 * d[i + c2] + bias;
+                    out[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+                }
+            }
+            if (p->ncomp < c) copy_alpha16(s, y);
+            continue;
+        }
         for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
             size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
             if (p->integer) {
@@ -280,6 +314,7 @@ static pp_status conv_setup(pp_plan *plan, const pp_geom *in, const double *kv, 
                        : integer;
     cp->small =
         !deep && integer && divisor == 1 && fabs(bias) <= 255 && sumabs * 255.0 < 32767.0;
+    cp->fused3 = deep && cp->integer && k == 3 && divisor == 1;
     cp->div = (int32_t)divisor;
     cp->bias = (int32_t)bias;
     cp->ddiv = divisor;
