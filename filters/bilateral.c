@@ -16,6 +16,10 @@
  * colour channels only and alpha is averaged with the same weights.
  * Accuracy (tests/test_reference.c): within 1 level of cv2.bilateralFilter(img, d, sigma_r,
  * sigma_s, borderType=BORDER_REPLICATE) on photographs, almost always identical.
+ * 16 bits (and 8-bit RGBA, which the pipeline premultiplies into 16 bits): the same definition
+ * on 0..65535 with sigma_r in 8-bit levels (the range weight uses 257 sigma_r), the weights
+ * from a table of every difference in the partials block, the sums in double (see below);
+ * within 1 level of the definition evaluated in double (tests/test_depth16_edge.c).
  *
  * Kernel: a ring of the 2r+1 input rows around the current output row keeps each row as one
  * plane per channel with r replicated pixels on each side. Each output row is processed in
