@@ -20,8 +20,9 @@
  * 16 bits: the same definitions on 0..65535 (clamp to 0..65535, rounding half away from zero);
  * convolve's bias is in 8-bit levels and adds 257 bias. Integer kernels whose sums fit in int32
  * (sum |K| * 65535 + 257 |bias| < 2^31: sharpen, laplacian, emboss and most user kernels) use
- * exact integer arithmetic, the others double precision (exact too for integer kernels); the
- * sobel magnitude is computed in double from exact integer squares, so round(sqrt) is exact.
+ * exact integer arithmetic (3x3 ones with divisor 1 in one pass), the others double precision
+ * (exact too for integer kernels); sobel's round(sqrt(gx^2 + gy^2)) is exact (a float root
+ * corrected with the integer square sum).
  * Emboss has no offset (flat areas keep their value), at 8 as at 16 bits.
  */
 #include "stencil.h"
@@ -199,19 +200,12 @@ PP_CLONES static void conv16_kernel(const pp_stage *s, int y0, int y1, int band,
                     v = p->absval ? (v < 0 ? -v : v) : v + bias;
                     out[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
                 }
-            } else if (p->absval) {
-                for (size_t i = 0; i < n; i++) {
-                    int32_t v = w0 * a[i] + w1 * a[i + c] + w2 * a[i + c2] + w3 * b[i] +
-                                w4 * b[i + c] + w5 * b[i + c2] + w6 * d[i] + w7 * d[i + c] +
-                                w8 * d[i + c2];
-                    v = v < 0 ? -v : v;
-                    out[i] = (uint16_t)(v > 65535 ? 65535 : v);
-                }
             } else {
                 for (size_t i = 0; i < n; i++) {
                     int32_t v = w0 * a[i] + w1 * a[i + c] + w2 * a[i + c2] + w3 * b[i] +
                                 w4 * b[i + c] + w5 * b[i + c2] + w6 * d[i] + w7 * d[i + c] +
-                                w8 * d[i + c2] + bias;
+                                w8 * d[i + c2];
+                    v = p->absval ? (v < 0 ? -v : v) : v + bias;
                     out[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
                 }
             }

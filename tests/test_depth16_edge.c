@@ -302,6 +302,7 @@ static const double k_frac[9] = {0.5, 0, -0.25, 1, 0, 1, -1, 2, 0.1};
 static const double k_121[9] = {1, 2, 1, 2, 4, 2, 1, 2, 1};
 static const double k_big[9] = {1e6, 0, 0, 0, 1e6, 0, 0, 0, -3e5}; /* int32 sums overflow */
 static const double k_one[1] = {1};
+static const double k_sobelx[9] = {1, 0, -1, 2, 0, -2, 1, 0, -1}; /* sums to 0: divisor 1 */
 
 static const conv_case conv_cases[] = {
     {"sharpen", k_sharpen, 3, 1, 0, 0, 1, 0, 0},
@@ -312,6 +313,7 @@ static const conv_case conv_cases[] = {
      0, 0, 1, 0, 0},
     {"convolve:kernel=0/-1/0/-1/5/-1/0/-1/0,bias=-37", k_sharpen, 3, 1, -37, 0, 1, 0, 0},
     {"convolve:kernel=1,bias=255", k_one, 1, 1, 255, 0, 1, 0, 0},
+    {"convolve:kernel=1/0/-1/2/0/-2/1/0/-1,bias=100", k_sobelx, 3, 0, 100, 0, 1, 0, 0},
     {"convolve:kernel=1e6/0/0/0/1e6/0/0/0/-3e5,divisor=1700000,bias=3", k_big, 3, 1.7e6, 3, 0, 1,
      0, 0},
     {"convolve:kernel=0.5/0/-0.25/1/0/1/-1/2/0.1,bias=10", k_frac, 3, 0, 10, 0, 1, 0, 1},
