@@ -20,8 +20,9 @@
  * 16 bits (v on 0..65535): the same definitions with 255 read as 65535 and the parameters that
  * are 8-bit levels scaled by 257 (brightness delta, linear b, threshold t; contrast pivots on
  * 128 x 257 = 32896), so a parameter means the same at both depths; rounded half away from
- * zero and clamped to 0..65535. invert, brightness and threshold are computed in integers
- * (calc16_run); contrast, linear, gamma and posterize go through a 65536-entry uint16 table
+ * zero and clamped to 0..65535. invert, brightness and threshold are computed in integers,
+ * contrast and linear in double with the gain rounded to float (calc16_run, within 0.01 of a
+ * level before rounding); gamma and posterize go through a 65536-entry uint16 table
  * (128 KiB: the plan's partials block, filled by a first, serial stage); grayscale and sepia use
  * the same integer thousandths (sums below 2^32).
  */
@@ -102,13 +103,11 @@ typedef struct lut16_params {
 } lut16_params;
 
 /* The table ops at 16 bits (v and the result on 0..65535, levels in 8-bit units times 257;
-   invert, brightness and threshold are computed: calc16_run). */
+   the others are computed: calc16_run). */
 static double value16(const lut16_params *p, double v)
 {
     const point_args *a = &p->args;
     switch (p->op) {
-    case OP_CONTRAST: return (v - 32896.0) * a->factor + 32896.0;
-    case OP_LINEAR: return a->a * v + 257.0 * a->b;
     case OP_GAMMA: return 65535.0 * pow(v / 65535.0, 1.0 / a->g);
     default: {
         const double l1 = a->levels - 1.0;
@@ -166,12 +165,32 @@ static void lut16_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
 typedef struct calc16_params {
     int op;
     int32_t k;
+    double ga, gb; /* contrast, linear: v' = v ga + gb (below) */
 } calc16_params;
 
-PP_CLONES static void calc16_run(int op, int32_t k, const uint16_t *restrict in,
+/* contrast and linear as v' = v ga + gb with the gain ga rounded to single precision, so that
+   v ga (16 x 24 bits) is exact in double and a fused multiply-add gives the same bits as a
+   multiply and an add (every clone the same bytes); the float gain moves v' by at most
+   131070 x 2^-24 < 0.01 of a level from the double definition. */
+PP_CLONES static void affine16_run(double ga, double gb, const uint16_t *restrict in,
+                                   uint16_t *restrict out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = (double)in[i] * ga + gb;
+        x = x < 0.0 ? 0.0 : x; /* NaN cannot occur: ga and gb are finite */
+        x = x > 65535.0 ? 65535.0 : x;
+        out[i] = (uint16_t)(int32_t)(x + 0.5); /* halves away from zero: x >= 0 */
+    }
+}
+
+PP_CLONES static void calc16_run(const calc16_params *p, const uint16_t *restrict in,
                                  uint16_t *restrict out, size_t n)
 {
-    if (op == OP_INVERT) {
+    const int op = p->op;
+    const int32_t k = p->k;
+    if (op == OP_CONTRAST || op == OP_LINEAR) {
+        affine16_run(p->ga, p->gb, in, out, n);
+    } else if (op == OP_INVERT) {
         for (size_t i = 0; i < n; i++) out[i] = (uint16_t)(65535u - in[i]);
     } else if (op == OP_BRIGHTNESS) {
         for (size_t i = 0; i < n; i++) {
@@ -192,17 +211,17 @@ static void calc16_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     const size_t n = (size_t)w * (size_t)c;
     if (!pp_has_alpha(c)) {
         if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
-            calc16_run(p->op, p->k, pp_row16(&s->src, y0), pp_row16(&s->dst, y0),
+            calc16_run(p, pp_row16(&s->src, y0), pp_row16(&s->dst, y0),
                        n * (size_t)(y1 - y0));
         else
             for (int y = y0; y < y1; y++)
-                calc16_run(p->op, p->k, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
+                calc16_run(p, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
         return;
     }
     for (int y = y0; y < y1; y++) {
         const uint16_t *in = pp_row16(&s->src, y);
         uint16_t *out = pp_row16(&s->dst, y);
-        calc16_run(p->op, p->k, in, out, n);
+        calc16_run(p, in, out, n);
         for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
     }
 }
@@ -210,9 +229,18 @@ static void calc16_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
 static pp_status plan_lut16(const pp_params *p, const pp_geom *in, pp_plan *plan, int op)
 {
     plan->out = *in;
-    if (op == OP_INVERT || op == OP_BRIGHTNESS || op == OP_THRESHOLD) {
+    if (op == OP_INVERT || op == OP_BRIGHTNESS || op == OP_THRESHOLD || op == OP_CONTRAST ||
+        op == OP_LINEAR) {
         pp_stage_tmpl *st = pp_plan_add_stage(plan, calc16_kernel, PP_BUF_IN, PP_BUF_OUT);
-        calc16_params cp = {op, 0};
+        calc16_params cp = {op, 0, 0.0, 0.0};
+        if (op == OP_CONTRAST) {
+            cp.ga = (float)ARG(p, factor);
+            cp.gb = 32896.0 - 32896.0 * cp.ga;
+        }
+        if (op == OP_LINEAR) {
+            cp.ga = (float)ARG(p, a);
+            cp.gb = 257.0 * ARG(p, b);
+        }
         if (op == OP_BRIGHTNESS) cp.k = (int32_t)floor(257.0 * ARG(p, delta) + 0.5);
         if (op == OP_THRESHOLD) cp.k = 257 * ARG(p, t);
         memcpy(st->params, &cp, sizeof cp);
@@ -524,11 +552,11 @@ static const pp_filter_def defs[] = {
     {{"contrast", "colour", "scale around mid-gray",
       "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged. 16 bits: "
       "v' = (v - 32896) * factor + 32896 (32896 = 128 x 257), rounded, clamped to 0..65535; "
-      "through a 65536-entry table.", NULL, 0},
+      "evaluated as v f + 32896 (1 - f) with f = factor rounded to single precision.", NULL, 0},
      PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast), PP_DEPTH_8 | PP_DEPTH_16},
     {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged. 16 bits: "
-      "v' = a v + 257 b (b keeps its 8-bit units), rounded, clamped to 0..65535; through a "
-      "65536-entry table.",
+      "v' = a v + 257 b (b keeps its 8-bit units), rounded, clamped to 0..65535; a is "
+      "rounded to single precision.",
       NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear), PP_DEPTH_8 | PP_DEPTH_16},
     {{"gamma", "colour", "gamma correction",
       "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged. 16 bits: "
