@@ -24,6 +24,14 @@
  *   3. apply: v' = lut[channel][v] per pixel.
  * Counts are exact integers, so the result depends neither on the backend nor on the number of
  * workers; the fixed band height only sets how many slots there are.
+ *
+ * 16 bits: h has 65536 bins per channel; equalize is v' = round(S(v) * 65535 / (n - h[i0]))
+ * (flat channel unchanged), normalize v' = round((v - lo) * 65535 / (hi - lo)), both halves up
+ * in exact 64-bit integer arithmetic (OpenCV's equalizeHist has no 16-bit form to follow). A
+ * slot is 3 x 65536 32-bit counts (768 KiB), so bands are at least 64 rows, at most 16 of them
+ * (12 MiB of slots at most) and hold fewer than 2^32 pixels each; the combine stage sums one
+ * channel at a time into a 64-bit histogram after the slots, then writes 65536-entry uint16
+ * tables after that.
  */
 #include "lut.h"
 
@@ -193,10 +201,171 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     }
 }
 
+/* ---- 16 bits: 65536 bins per channel ------------------------------------------------------ */
+
+#define BINS16 65536
+#define SLOT16_BYTES ((size_t)3 * BINS16 * sizeof(uint32_t)) /* one band, up to 3 channels */
+#define MAX_SLOTS16 16 /* 12 MiB of slots at most */
+
+/* Partials at 16 bits: nbands slots of 32-bit counts (a band holds fewer than 2^32 pixels),
+   then one channel's 64-bit total (hist_off), then the tables (lut_off, ncolour x 65536
+   uint16). */
+typedef struct hist16_params {
+    int op;
+    int nbands, ncolour;
+    size_t hist_off, lut_off;
+} hist16_params;
+
+static void count16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)scratch;
+    const hist16_params *p = PP_STAGE_PARAMS(hist16_params, s);
+    uint32_t *h = (uint32_t *)(void *)(s->partials + (size_t)band * SLOT16_BYTES);
+    const int c = s->src.channels, w = s->src.width, nch = p->ncolour;
+    memset(h, 0, SLOT16_BYTES);
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        if (nch == 1) {
+            for (int x = 0; x < w; x++) h[in[(size_t)x * c]]++;
+        } else {
+            for (int x = 0; x < w; x++) {
+                const uint16_t *px = in + (size_t)x * c;
+                h[px[0]]++;
+                h[BINS16 + px[1]]++;
+                h[2 * BINS16 + px[2]]++;
+            }
+        }
+    }
+}
+
+/* round(num / den), halves up, for den > 0 (num * 2 fits 64 bits). */
+static inline uint16_t div_round_up(uint64_t num, uint64_t den)
+{
+    return (uint16_t)((2 * num + den) / (2 * den));
+}
+
+/* equalize at 16 bits: i0 = the lowest occupied value; a flat channel (h[i0] = n) unchanged;
+   else lut[v] = round(S(v) * 65535 / (n - h[i0])), halves up, exact in 64-bit integers. */
+static void equalize16_lut(const uint64_t *h, uint64_t n, uint16_t *lut)
+{
+    int i0 = 0;
+    while (i0 < BINS16 - 1 && h[i0] == 0) i0++;
+    if (h[i0] == n) {
+        for (int v = 0; v < BINS16; v++) lut[v] = (uint16_t)v;
+        return;
+    }
+    const uint64_t d = n - h[i0];
+    uint64_t sum = 0;
+    for (int v = 0; v <= i0; v++) lut[v] = 0;
+    for (int v = i0 + 1; v < BINS16; v++) {
+        sum += h[v];
+        lut[v] = div_round_up(sum * 65535u, d);
+    }
+}
+
+/* normalize at 16 bits: v' = round((v - lo) * 65535 / (hi - lo)), halves up; hi = lo unchanged. */
+static void normalize16_lut(const uint64_t *h, uint16_t *lut)
+{
+    int lo = 0, hi = BINS16 - 1;
+    while (lo < BINS16 - 1 && h[lo] == 0) lo++;
+    while (hi > 0 && h[hi] == 0) hi--;
+    if (hi <= lo) {
+        for (int v = 0; v < BINS16; v++) lut[v] = (uint16_t)v;
+        return;
+    }
+    const uint64_t d = (uint64_t)(hi - lo);
+    for (int v = 0; v < BINS16; v++) {
+        if (v <= lo) lut[v] = 0;
+        else if (v >= hi) lut[v] = 65535;
+        else lut[v] = div_round_up((uint64_t)(v - lo) * 65535u, d);
+    }
+}
+
+static void combine16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)y0;
+    (void)y1;
+    (void)band;
+    (void)scratch;
+    const hist16_params *p = PP_STAGE_PARAMS(hist16_params, s);
+    const uint64_t n = (uint64_t)s->src.width * (uint64_t)s->src.height;
+    uint64_t *h = (uint64_t *)(void *)(s->partials + p->hist_off);
+    uint16_t *luts = (uint16_t *)(void *)(s->partials + p->lut_off);
+    for (int k = 0; k < p->ncolour; k++) {
+        memset(h, 0, BINS16 * sizeof *h);
+        for (int b = 0; b < p->nbands; b++) {
+            const uint32_t *slot =
+                (const uint32_t *)(const void *)(s->partials + (size_t)b * SLOT16_BYTES) +
+                (size_t)k * BINS16;
+            for (int v = 0; v < BINS16; v++) h[v] += slot[v];
+        }
+        if (p->op == OP_EQUALIZE) equalize16_lut(h, n, luts + (size_t)k * BINS16);
+        else normalize16_lut(h, luts + (size_t)k * BINS16);
+    }
+}
+
+static void apply16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const hist16_params *p = PP_STAGE_PARAMS(hist16_params, s);
+    const uint16_t *lut = (const uint16_t *)(const void *)(s->partials + p->lut_off);
+    const int c = s->src.channels, w = s->src.width;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        if (c <= 2) {
+            for (int x = 0; x < w; x++) {
+                out[(size_t)x * c] = lut[in[(size_t)x * c]];
+                if (c == 2) out[2 * x + 1] = in[2 * x + 1];
+            }
+        } else {
+            for (int x = 0; x < w; x++) {
+                const uint16_t *px = in + (size_t)x * c;
+                uint16_t *o = out + (size_t)x * c;
+                o[0] = lut[px[0]];
+                o[1] = lut[BINS16 + px[1]];
+                o[2] = lut[2 * BINS16 + px[2]];
+                if (c == 4) o[3] = px[3];
+            }
+        }
+    }
+}
+
+static pp_status plan_hist16(const pp_geom *in, pp_plan *plan, int op)
+{
+    plan->out = *in;
+    /* Fixed band height from the geometry alone: at least 64 rows, at most MAX_SLOTS16 bands,
+       and fewer than 2^32 pixels a band (32-bit counts). */
+    int64_t br = (in->height + MAX_SLOTS16 - 1) / MAX_SLOTS16;
+    if (br < 64) br = 64;
+    const int64_t most = (int64_t)(UINT32_MAX / (uint32_t)in->width);
+    if (br > most) br = most > 0 ? most : 1;
+    const int nb = pp_band_count(in->height, (int)br);
+    hist16_params hp = {op, nb, pp_color_channels(in->channels), 0, 0};
+    hp.hist_off = (size_t)nb * SLOT16_BYTES;
+    hp.lut_off = hp.hist_off + BINS16 * sizeof(uint64_t);
+    plan->partial_bytes = hp.lut_off + (size_t)hp.ncolour * BINS16 * sizeof(uint16_t);
+
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, count16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->band_rows = (int)br;
+    memcpy(st->params, &hp, sizeof hp);
+
+    st = pp_plan_add_stage(plan, combine16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->rows = 1;
+    st->serial = 1;
+    memcpy(st->params, &hp, sizeof hp);
+
+    st = pp_plan_add_stage(plan, apply16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    memcpy(st->params, &hp, sizeof hp);
+    return PP_OK;
+}
+
 /* ---- plans -------------------------------------------------------------------------------- */
 
 static pp_status plan_hist(const pp_geom *in, pp_plan *plan, int op)
 {
+    if (pp_geom_depth(in) == 16) return plan_hist16(in, plan, op);
     plan->out = *in;
     /* Fixed band height from the geometry alone: at least 64 rows, at most MAX_SLOTS bands. */
     int br = (in->height + MAX_SLOTS - 1) / MAX_SLOTS;
@@ -248,13 +417,16 @@ static const pp_filter_def defs[] = {
       "v' = round_half_even((float)S(v) * scale) with scale = 255.0f / (float)(n - h[i0]) in "
       "single precision, S(v) = number of pixels with i0 < value <= v (so i0 maps to 0, 255 "
       "to 255). "
-      "Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_equalize, NULL, 0, PP_DEPTH_8},
+      "Alpha unchanged and not counted. 16 bits: h has 65536 bins; a flat channel is unchanged, "
+      "else v' = round(S(v) * 65535 / (n - h[i0])), halves up, in exact integer arithmetic "
+      "(OpenCV has no 16-bit equalizeHist to follow).", NULL, 0},
+     PP_ALPHA_SELF, plan_equalize, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
     {{"normalize", "histogram", "stretch each channel to the full range",
       "Per colour channel, lo/hi = the lowest/highest value present in the image; "
       "v' = round((v - lo) * 255 / (hi - lo)), halves up (exact integer arithmetic); a channel "
-      "with hi = lo is unchanged. Alpha unchanged and not counted.", NULL, 0},
-     PP_ALPHA_SELF, plan_normalize, NULL, 0, PP_DEPTH_8},
+      "with hi = lo is unchanged. Alpha unchanged and not counted. 16 bits: lo/hi over 65536 "
+      "values, v' = round((v - lo) * 65535 / (hi - lo)), halves up, exact integer arithmetic.", NULL, 0},
+     PP_ALPHA_SELF, plan_normalize, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 const pp_filter_family pp_family_histogram = {defs, (int)(sizeof defs / sizeof defs[0])};

@@ -16,6 +16,15 @@
  * The per-value operations are evaluated once per value into a 256-entry table in plan(), so the
  * kernel is one table look-up per channel; grayscale and sepia use exact integer arithmetic in
  * thousandths ((299 R + 587 G + 114 B + 500) / 1000 is exactly the rounded definition).
+ *
+ * 16 bits (v on 0..65535): the same definitions with 255 read as 65535 and the parameters that
+ * are 8-bit levels scaled by 257 (brightness delta, linear b, threshold t; contrast pivots on
+ * 128 x 257 = 32896), so a parameter means the same at both depths; rounded half away from
+ * zero and clamped to 0..65535. invert, brightness and threshold are computed in integers,
+ * contrast and linear in double with the gain rounded to float (calc16_run, within 0.01 of a
+ * level before rounding); gamma and posterize go through a 65536-entry uint16 table
+ * (128 KiB: the plan's partials block, filled by a first, serial stage); grayscale and sepia use
+ * the same integer thousandths (sums below 2^32).
  */
 #include "lut.h"
 
@@ -84,21 +93,189 @@ static double f_posterize(double v, const pp_params *p)
     return round(round(v * l1 / 255.0) * 255.0 / l1);
 }
 
-#define LUT_PLAN(fname, fn)                                                                    \
+/* ---- 16 bits: a 64 Ki-entry table in the partials block ----------------------------------- */
+
+enum { OP_INVERT, OP_BRIGHTNESS, OP_CONTRAST, OP_LINEAR, OP_GAMMA, OP_THRESHOLD, OP_POSTERIZE };
+
+typedef struct lut16_params {
+    int op;
+    point_args args; /* plain data: the filter's arguments */
+} lut16_params;
+
+/* The table ops at 16 bits (v and the result on 0..65535, levels in 8-bit units times 257;
+   the others are computed: calc16_run). */
+static double value16(const lut16_params *p, double v)
+{
+    const point_args *a = &p->args;
+    switch (p->op) {
+    case OP_GAMMA: return 65535.0 * pow(v / 65535.0, 1.0 / a->g);
+    default: {
+        const double l1 = a->levels - 1.0;
+        return round(round(v * l1 / 65535.0) * 65535.0 / l1);
+    }
+    }
+}
+
+/* Stage 1 (serial, one row): the table, 65536 uint16 at the start of the partials block. */
+static void lut16_fill_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)y0;
+    (void)y1;
+    (void)band;
+    (void)scratch;
+    const lut16_params *p = PP_STAGE_PARAMS(lut16_params, s);
+    uint16_t *lut = (uint16_t *)(void *)s->partials;
+    for (int v = 0; v < 65536; v++) lut[v] = pp_clamp_round16(value16(p, (double)v));
+}
+
+/* out[i] = lut[in[i]] for n samples. */
+PP_CLONES static void lut16_run(const uint16_t *restrict lut, const uint16_t *restrict in,
+                                uint16_t *restrict out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = lut[in[i]];
+}
+
+/* Stage 2: every colour sample through the table, alpha copied. */
+static void lut16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const uint16_t *lut = (const uint16_t *)(const void *)s->partials;
+    const int c = s->src.channels, w = s->src.width;
+    const size_t n = (size_t)w * (size_t)c;
+    if (!pp_has_alpha(c)) {
+        if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
+            lut16_run(lut, pp_row16(&s->src, y0), pp_row16(&s->dst, y0), n * (size_t)(y1 - y0));
+        else
+            for (int y = y0; y < y1; y++) lut16_run(lut, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
+        return;
+    }
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        lut16_run(lut, in, out, n);
+        for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
+    }
+}
+
+/* The exact integer ones computed instead of looked up (the same values as the table, and the
+   loops vectorise): invert 65535 - v; brightness v + k clamped, where
+   k = floor(257 delta + 0.5) (round(v + 257 delta) = v + k for every v with a non-negative
+   result, and both clamp to 0 otherwise); threshold v >= k ? 65535 : 0 with k = 257 t. */
+typedef struct calc16_params {
+    int op;
+    int32_t k;
+    double ga, gb; /* contrast, linear: v' = v ga + gb (below) */
+} calc16_params;
+
+/* contrast and linear as v' = v ga + gb with the gain ga rounded to single precision, so that
+   v ga (16 x 24 bits) is exact in double and a fused multiply-add gives the same bits as a
+   multiply and an add (every clone the same bytes); the float gain moves v' by at most
+   131070 x 2^-24 < 0.01 of a level from the double definition. */
+PP_CLONES static void affine16_run(double ga, double gb, const uint16_t *restrict in,
+                                   uint16_t *restrict out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = (double)in[i] * ga + gb;
+        x = x < 0.0 ? 0.0 : x; /* NaN cannot occur: ga and gb are finite */
+        x = x > 65535.0 ? 65535.0 : x;
+        out[i] = (uint16_t)(int32_t)(x + 0.5); /* halves away from zero: x >= 0 */
+    }
+}
+
+PP_CLONES static void calc16_run(const calc16_params *p, const uint16_t *restrict in,
+                                 uint16_t *restrict out, size_t n)
+{
+    const int op = p->op;
+    const int32_t k = p->k;
+    if (op == OP_CONTRAST || op == OP_LINEAR) {
+        affine16_run(p->ga, p->gb, in, out, n);
+    } else if (op == OP_INVERT) {
+        for (size_t i = 0; i < n; i++) out[i] = (uint16_t)(65535u - in[i]);
+    } else if (op == OP_BRIGHTNESS) {
+        for (size_t i = 0; i < n; i++) {
+            const int32_t v = (int32_t)in[i] + k;
+            out[i] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) out[i] = (uint16_t)((int32_t)in[i] >= k ? 65535 : 0);
+    }
+}
+
+static void calc16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const calc16_params *p = PP_STAGE_PARAMS(calc16_params, s);
+    const int c = s->src.channels, w = s->src.width;
+    const size_t n = (size_t)w * (size_t)c;
+    if (!pp_has_alpha(c)) {
+        if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
+            calc16_run(p, pp_row16(&s->src, y0), pp_row16(&s->dst, y0),
+                       n * (size_t)(y1 - y0));
+        else
+            for (int y = y0; y < y1; y++)
+                calc16_run(p, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
+        return;
+    }
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        calc16_run(p, in, out, n);
+        for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
+    }
+}
+
+static pp_status plan_lut16(const pp_params *p, const pp_geom *in, pp_plan *plan, int op)
+{
+    plan->out = *in;
+    if (op == OP_INVERT || op == OP_BRIGHTNESS || op == OP_THRESHOLD || op == OP_CONTRAST ||
+        op == OP_LINEAR) {
+        pp_stage_tmpl *st = pp_plan_add_stage(plan, calc16_kernel, PP_BUF_IN, PP_BUF_OUT);
+        calc16_params cp = {op, 0, 0.0, 0.0};
+        if (op == OP_CONTRAST) {
+            cp.ga = (float)ARG(p, factor);
+            cp.gb = 32896.0 - 32896.0 * cp.ga;
+        }
+        if (op == OP_LINEAR) {
+            cp.ga = (float)ARG(p, a);
+            cp.gb = 257.0 * ARG(p, b);
+        }
+        if (op == OP_BRIGHTNESS) cp.k = (int32_t)floor(257.0 * ARG(p, delta) + 0.5);
+        if (op == OP_THRESHOLD) cp.k = 257 * ARG(p, t);
+        memcpy(st->params, &cp, sizeof cp);
+        return PP_OK;
+    }
+    plan->partial_bytes = 65536 * sizeof(uint16_t);
+    lut16_params lp;
+    memset(&lp, 0, sizeof lp);
+    lp.op = op;
+    lp.args = *PP_ARGS(point_args, p);
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, lut16_fill_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->rows = 1;
+    st->serial = 1;
+    memcpy(st->params, &lp, sizeof lp);
+    st = pp_plan_add_stage(plan, lut16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    memcpy(st->params, &lp, sizeof lp);
+    return PP_OK;
+}
+
+#define LUT_PLAN(fname, fn, op)                                                                \
     static pp_status fname(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,   \
                            size_t errlen)                                                      \
     {                                                                                          \
         (void)err;                                                                             \
         (void)errlen;                                                                          \
+        if (pp_geom_depth(in) == 16) return plan_lut16(p, in, plan, op);                       \
         return plan_lut(p, in, plan, fn);                                                      \
     }
-LUT_PLAN(plan_invert, f_invert)
-LUT_PLAN(plan_brightness, f_brightness)
-LUT_PLAN(plan_contrast, f_contrast)
-LUT_PLAN(plan_linear, f_linear)
-LUT_PLAN(plan_gamma, f_gamma)
-LUT_PLAN(plan_threshold, f_threshold)
-LUT_PLAN(plan_posterize, f_posterize)
+LUT_PLAN(plan_invert, f_invert, OP_INVERT)
+LUT_PLAN(plan_brightness, f_brightness, OP_BRIGHTNESS)
+LUT_PLAN(plan_contrast, f_contrast, OP_CONTRAST)
+LUT_PLAN(plan_linear, f_linear, OP_LINEAR)
+LUT_PLAN(plan_gamma, f_gamma, OP_GAMMA)
+LUT_PLAN(plan_threshold, f_threshold, OP_THRESHOLD)
+LUT_PLAN(plan_posterize, f_posterize, OP_POSTERIZE)
 
 /* ---- grayscale ---------------------------------------------------------------------------- */
 
@@ -220,6 +397,32 @@ PP_CLONES static void gray_kernel(const pp_stage *s, int y0, int y1, int band, v
     }
 }
 
+/* 16 bits: Y = (299 R + 587 G + 114 B + 500) / 1000, the rounded definition exactly (the sum is
+   at most 1000 x 65535 + 500, so it fits 32 bits and Y fits 16). */
+PP_CLONES static void gray16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width;
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *restrict in = pp_row16(&s->src, y);
+        uint16_t *restrict out = pp_row16(&s->dst, y);
+        if (c == 3) {
+            for (int x = 0; x < w; x++)
+                out[x] = (uint16_t)((299u * in[3 * x] + 587u * in[3 * x + 1] +
+                                     114u * in[3 * x + 2] + 500u) / 1000u);
+        } else if (c == 4) {
+            for (int x = 0; x < w; x++) {
+                out[2 * x] = (uint16_t)((299u * in[4 * x] + 587u * in[4 * x + 1] +
+                                         114u * in[4 * x + 2] + 500u) / 1000u);
+                out[2 * x + 1] = in[4 * x + 3];
+            }
+        } else {
+            memcpy(out, in, (size_t)w * (size_t)c * sizeof *in);
+        }
+    }
+}
+
 static pp_status plan_grayscale(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                                 size_t errlen)
 {
@@ -228,6 +431,10 @@ static pp_status plan_grayscale(const pp_params *p, const pp_geom *in, pp_plan *
     (void)errlen;
     plan->out = *in;
     plan->out.channels = pp_has_alpha(in->channels) ? 2 : 1;
+    if (pp_geom_depth(in) == 16) {
+        pp_plan_add_stage(plan, gray16_kernel, PP_BUF_IN, PP_BUF_OUT);
+        return PP_OK;
+    }
     pp_stage_tmpl *st = pp_plan_add_stage(plan, gray_kernel, PP_BUF_IN, PP_BUF_OUT);
     PP_PARAMS_OF(gray_params, st)->fast3 =
         in->channels == 3 &&
@@ -266,6 +473,41 @@ static void sepia_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     }
 }
 
+/* 16 bits: the same weights in thousandths, (sum + 500) / 1000 clamped to 65535 (the sum is at
+   most 1351 x 65535 + 500: 32 bits). */
+static inline uint16_t sepia16(unsigned wr, unsigned wg, unsigned wb, unsigned r, unsigned g,
+                               unsigned b)
+{
+    const unsigned v = (wr * r + wg * g + wb * b + 500u) / 1000u;
+    return (uint16_t)(v > 65535u ? 65535u : v);
+}
+
+PP_CLONES static void sepia16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const int c = s->src.channels, w = s->src.width, oc = s->dst.channels;
+    const int alpha = pp_has_alpha(c);
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *restrict in = pp_row16(&s->src, y);
+        uint16_t *restrict out = pp_row16(&s->dst, y);
+        for (int x = 0; x < w; x++) {
+            const uint16_t *px = in + (size_t)x * c;
+            unsigned r, g, b;
+            if (c >= 3) {
+                r = px[0], g = px[1], b = px[2];
+            } else {
+                r = g = b = px[0];
+            }
+            uint16_t *o = out + (size_t)x * oc;
+            o[0] = sepia16(393u, 769u, 189u, r, g, b);
+            o[1] = sepia16(349u, 686u, 168u, r, g, b);
+            o[2] = sepia16(272u, 534u, 131u, r, g, b);
+            if (alpha) o[3] = px[c - 1];
+        }
+    }
+}
+
 static pp_status plan_sepia(const pp_params *p, const pp_geom *in, pp_plan *plan, char *err,
                             size_t errlen)
 {
@@ -274,7 +516,8 @@ static pp_status plan_sepia(const pp_params *p, const pp_geom *in, pp_plan *plan
     (void)errlen;
     plan->out = *in;
     plan->out.channels = pp_has_alpha(in->channels) ? 4 : 3;
-    pp_plan_add_stage(plan, sepia_kernel, PP_BUF_IN, PP_BUF_OUT);
+    pp_plan_add_stage(plan, pp_geom_depth(in) == 16 ? sepia16_kernel : sepia_kernel, PP_BUF_IN,
+                      PP_BUF_OUT);
     return PP_OK;
 }
 
@@ -299,28 +542,38 @@ static const pp_filter_def defs[] = {
     {{"grayscale", "colour", "luma of RGB (Rec. 601 weights)",
       "Y = 0.299 R + 0.587 G + 0.114 B, rounded; output 1 channel (gray+alpha keeps alpha). "
       "Gray input is copied. Metadata: an RGB ICC profile is dropped (a gray image cannot carry "
-      "it); EXIF, XMP, density and PNG gAMA/cHRM/sRGB are kept.", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0, PP_DEPTH_8},
-    {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_invert, NULL, 0, PP_DEPTH_8},
-    {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness), PP_DEPTH_8},
+      "it); EXIF, XMP, density and PNG gAMA/cHRM/sRGB are kept. 16 bits: the same weights, "
+      "(299 R + 587 G + 114 B + 500) / 1000 in integers (exactly the rounded definition).", NULL, 0}, PP_ALPHA_SELF, plan_grayscale, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
+    {{"invert", "colour", "negative", "v' = 255 - v on colour channels; alpha unchanged. 16 bits: v' = 65535 - v.", NULL, 0},
+     PP_ALPHA_SELF, plan_invert, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
+    {{"brightness", "colour", "add a constant", "v' = v + delta, rounded, clamped; alpha unchanged. 16 bits: "
+      "v' = v + 257 delta (delta keeps its 8-bit units), rounded, clamped to 0..65535.",
+      NULL, 0}, PP_ALPHA_SELF, plan_brightness, PP_PARAM_DEFS(p_brightness), PP_DEPTH_8 | PP_DEPTH_16},
     {{"contrast", "colour", "scale around mid-gray",
-      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast), PP_DEPTH_8},
-    {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear), PP_DEPTH_8},
+      "v' = (v - 128) * factor + 128, rounded, clamped; alpha unchanged. 16 bits: "
+      "v' = (v - 32896) * factor + 32896 (32896 = 128 x 257), rounded, clamped to 0..65535; "
+      "evaluated as v f + 32896 (1 - f) with f = factor rounded to single precision.", NULL, 0},
+     PP_ALPHA_SELF, plan_contrast, PP_PARAM_DEFS(p_contrast), PP_DEPTH_8 | PP_DEPTH_16},
+    {{"linear", "colour", "gain and offset", "v' = a v + b, rounded, clamped; alpha unchanged. 16 bits: "
+      "v' = a v + 257 b (b keeps its 8-bit units), rounded, clamped to 0..65535; a is "
+      "rounded to single precision.",
+      NULL, 0}, PP_ALPHA_SELF, plan_linear, PP_PARAM_DEFS(p_linear), PP_DEPTH_8 | PP_DEPTH_16},
     {{"gamma", "colour", "gamma correction",
-      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma), PP_DEPTH_8},
-    {{"threshold", "colour", "binarise each channel", "v' = v >= t ? 255 : 0; alpha unchanged.",
-      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold), PP_DEPTH_8},
+      "v' = 255 (v / 255)^(1 / g), rounded, clamped; alpha unchanged. 16 bits: "
+      "v' = 65535 (v / 65535)^(1 / g), rounded; through a 65536-entry table.", NULL, 0},
+     PP_ALPHA_SELF, plan_gamma, PP_PARAM_DEFS(p_gamma), PP_DEPTH_8 | PP_DEPTH_16},
+    {{"threshold", "colour", "binarise each channel", "v' = v >= t ? 255 : 0; alpha unchanged. "
+      "16 bits: v' = v >= 257 t ? 65535 : 0 (t keeps its 8-bit units).",
+      NULL, 0}, PP_ALPHA_SELF, plan_threshold, PP_PARAM_DEFS(p_threshold), PP_DEPTH_8 | PP_DEPTH_16},
     {{"sepia", "colour", "sepia tone",
       "R' = .393R + .769G + .189B, G' = .349R + .686G + .168B, B' = .272R + .534G + .131B, "
-      "rounded, clamped; gray input gives RGB; alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_sepia, NULL, 0, PP_DEPTH_8},
+      "rounded, clamped; gray input gives RGB; alpha unchanged. 16 bits: the same weights, "
+      "(393 R + 769 G + 189 B + 500) / 1000 etc. in integers, clamped to 0..65535.", NULL, 0},
+     PP_ALPHA_SELF, plan_sepia, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
     {{"posterize", "colour", "reduce to N levels per channel",
-      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged.", NULL, 0},
-     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize), PP_DEPTH_8},
+      "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged. 16 bits: "
+      "v' = round(round(v (L-1) / 65535) * 65535 / (L-1)); through a 65536-entry table.", NULL, 0},
+     PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize), PP_DEPTH_8 | PP_DEPTH_16},
 };
 
 const pp_filter_family pp_family_point = {defs, (int)(sizeof defs / sizeof defs[0])};
