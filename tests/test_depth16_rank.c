@@ -400,3 +400,55 @@ Test(depth16_rank, crop)
     check_geo("crop:x=1,y=2", G_CROP, b);
     check_geo("crop:width=1,height=1", G_CROP, d);
 }
+
+/* ---- the network's vector variants -------------------------------------------------------- */
+
+/* The 16-bit selection networks' SSE2, AVX2 and AVX-512 loops against the scalar network, on
+   every pixel size and row lengths around the vector widths (the pipeline runs only the widest
+   variant the CPU has). rank.c is compiled in here for its static kernels. */
+#define pp_family_rank pp_test_family_rank
+#include "../filters/rank.c"
+#undef pp_family_rank
+
+Test(depth16_rank, network_variants_agree)
+{
+#ifdef PP_X86
+    static const net_fn vars[2][3] = {{net9_16_sse2, net9_16_avx2, net9_16_avx512},
+                                      {net25_16_sse2, net25_16_avx2, net25_16_avx512}};
+    static const unsigned need[3] = {0, PP_CPU_AVX2, PP_CPU_AVX512F | PP_CPU_AVX512BW};
+    uint32_t seed = 12345u;
+    for (int r = 1; r <= 2; r++)
+        for (int ch = 1; ch <= 4; ch++)
+            for (int w = 1; w <= 70; w++) {
+                const int c = 2 * ch;                   /* bytes per pixel */
+                const size_t n = (size_t)w * c, pn = (size_t)(w + 2 * r) * c;
+                uint8_t *buf[5], out[70 * 8];
+                for (int i = 0; i < 2 * r + 1; i++) {
+                    buf[i] = malloc(pn);
+                    cr_assert_not_null(buf[i]);
+                    uint16_t *s16 = malloc(pn);
+                    cr_assert_not_null(s16);
+                    uint16_t *h = hand_samples((int)(pn / 2), 1, 1, lcg(&seed));
+                    for (size_t j = 0; j < pn / 2; j++)
+                        s16[j] = j % 3 ? h[j] : (uint16_t)lcg(&seed);
+                    memcpy(buf[i], s16, pn);
+                    free(h);
+                    free(s16);
+                }
+                const uint8_t *const *rows = (const uint8_t *const *)buf;
+                for (int v = 0; v < 3; v++) {
+                    if (!pp_cpu_has(need[v])) continue;
+                    memset(out, 0xAB, sizeof out);
+                    const size_t done = vars[r - 1][v](rows, c, n, out);
+                    cr_assert(done == 0 || done == n, "variant %d returned %zu of %zu", v, done, n);
+                    for (size_t i = 0; i < done / 2; i++) {
+                        uint16_t got, want = net_scalar16(rows, c, i, r);
+                        memcpy(&got, out + 2 * i, 2);
+                        cr_assert_eq(got, want, "radius %d, %d channels, width %d, variant %d: "
+                                     "sample %zu is %u, expected %u", r, ch, w, v, i, got, want);
+                    }
+                }
+                for (int i = 0; i < 2 * r + 1; i++) free(buf[i]);
+            }
+#endif
+}
