@@ -396,7 +396,7 @@ pp_status pp_jpeg_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const c
     if (p.progressive || p.optimize || rows >= (size_t)p.height) rows = (size_t)p.height;
     p.strip_rows = (int)rows;
     p.nstrips = (int)(((size_t)p.height + rows - 1) / rows);
-    const pp_view whole = {img->data, img->stride, img->width, img->height, img->channels};
+    const pp_view whole = {img->data, img->stride, img->width, img->height, img->channels, 8};
 
     if (p.nstrips == 1) { /* streamed to the sink from the calling thread */
         jw_job *job = calloc(1, sizeof *job);

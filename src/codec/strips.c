@@ -54,7 +54,7 @@ pp_status pp_strips_run(pp_ctx *ctx, const pp_image *img, const char *name, pp_s
     }
     stage->dst = (pp_view){r->slots, r->slot_bytes,
                            (int)(r->slot_bytes > INT_MAX ? INT_MAX : r->slot_bytes), r->nstrips,
-                           1};
+                           1, 8};
     stage->partials = r->results;
     stage->rows = r->nstrips;
     stage->band_rows = 1; /* a band is a strip */
