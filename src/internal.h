@@ -405,6 +405,11 @@ typedef struct pp_filter_family {
 const pp_filter_def *pp_registry_find(const char *name);
 int pp_registry_count(void);
 const pp_filter_def *pp_registry_at(int i);
+/* Whether every output pixel of the filter is a copy of an input pixel: the family of
+   filters/geometry.c (flip, flop, transpose, rotate, crop; resize is a family of its own). The
+   output's colours are then among the input's, and pp_meta_pass keeps a palette PNG's
+   palette. */
+bool pp_filter_copies_pixels(const pp_filter_def *d);
 
 /* ---- arguments (params.c): the one validator of the spec parser and pp_pipeline_add ------ */
 

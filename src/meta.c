@@ -30,6 +30,7 @@ unsigned pp_meta_kind_of(const char *name)
         return PP_META_ICC;
     if (strcmp(name, "png:pHYs") == 0 || strcmp(name, "jfif:density") == 0)
         return PP_META_DENSITY;
+    if (strcmp(name, "png:palette") == 0) return 0; /* pixels, not metadata: never stripped */
     return PP_META_OTHER;
 }
 
@@ -290,10 +291,12 @@ int pp_exif_set_dimensions(uint8_t *d, size_t n, uint32_t width, uint32_t height
 
 /* ---- pipelines and loads ------------------------------------------------------------------ */
 
-pp_status pp_meta_pass(pp_ctx *ctx, const pp_image *in, pp_image *out)
+pp_status pp_meta_pass(pp_ctx *ctx, const pp_image *in, pp_image *out, bool same_colours)
 {
     if (pp_meta_copy(&out->meta, &in->meta))
         return pp_fail(ctx, PP_ERR_NOMEM, "out of memory copying the image's metadata");
+    if (!same_colours || out->channels != in->channels || out->depth != in->depth)
+        pp_meta_remove(&out->meta, "png:palette");
     if (out->width != in->width || out->height != in->height) {
         int i = find_index(&out->meta, "exif");
         if (i >= 0)

@@ -10,6 +10,10 @@
  *   "png:gAMA", "png:cHRM", "png:sRGB", "png:pHYs"   the data of those PNG chunks
  *   "jfif:density" 5 bytes: JFIF's units (0 aspect ratio, 1 dots per inch, 2 per cm), X and Y
  *                  density (16 bits each, big-endian)
+ *   "png:palette"  the palette of a palette PNG: 1..256 entries of R, G, B, A (A 255 where the
+ *                  file's tRNS gives none). Not metadata but how the pixels were stored: of no
+ *                  kind, so stripping leaves it; the PNG encoder writes a palette PNG from it
+ *                  when every pixel's colour is in it (png_write.c).
  * Each blob is at most PP_META_BLOB_MAX bytes, an image has at most PP_META_MAX_ITEMS of them
  * and PP_META_TOTAL_MAX bytes in all; decoders drop what is over these limits (and anything
  * malformed) rather than fail the image.
@@ -83,9 +87,10 @@ int pp_exif_set_dimensions(uint8_t *d, size_t n, uint32_t width, uint32_t height
 /* ---- around pipelines and loads ---------------------------------------------------------- */
 
 /* Gives a pipeline's output `out` the metadata of its input: a copy, with the EXIF dimensions
-   rewritten when the geometry changed, and an ICC profile that no longer suits the channels
-   dropped. */
-pp_status pp_meta_pass(pp_ctx *ctx, const pp_image *in, pp_image *out);
+   rewritten when the geometry changed, an ICC profile that no longer suits the channels
+   dropped, and the "png:palette" dropped unless `same_colours` (every output pixel is a copy
+   of an input pixel, at the same depth and channels). */
+pp_status pp_meta_pass(pp_ctx *ctx, const pp_image *in, pp_image *out, bool same_colours);
 
 /* Applies the image's EXIF orientation to its pixels (on the context's executor) and sets it
    to 1; *img is replaced by the new image (the old one freed) when the pixels change. */

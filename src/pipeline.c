@@ -477,7 +477,7 @@ pp_status pp_image_convert_depth(pp_ctx *ctx, const pp_image *in, int depth, pp_
     slot_free(&rs, &src);
     pool_drain(&rs);
     slot_image(res, &dst);
-    if ((st = pp_meta_pass(ctx, in, res))) {
+    if ((st = pp_meta_pass(ctx, in, res, in->depth == depth))) {
         pp_image_free(res);
         return st;
     }
@@ -522,7 +522,12 @@ pp_status pp_pipeline_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in
     /* Shrink: give back pooled buffers before handing out the result. */
     pool_drain(&rs);
     slot_image(res, &cur);
-    if ((st = pp_meta_pass(ctx, in, res))) { /* the input's metadata, fitted to the output */
+    /* the input's metadata, fitted to the output; the palette kept when no filter, or only
+       filters that copy pixels, ran */
+    bool same_colours = true;
+    for (int i = 0; i < pl->count; i++)
+        same_colours = same_colours && pp_filter_copies_pixels(pl->items[i].def);
+    if ((st = pp_meta_pass(ctx, in, res, same_colours))) {
         pp_image_free(res);
         return st;
     }

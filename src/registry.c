@@ -55,6 +55,12 @@ const pp_filter_def *pp_registry_find(const char *name)
     return NULL;
 }
 
+bool pp_filter_copies_pixels(const pp_filter_def *d)
+{
+    const pp_filter_family *g = &pp_family_geometry;
+    return d >= g->defs && d < g->defs + g->count;
+}
+
 /* ---- the public view: pp_filter_info with contiguous pp_param_info, built once ----------- */
 
 #define MAX_FILTERS 128

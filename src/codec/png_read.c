@@ -32,7 +32,28 @@ typedef struct png_rjob {
     pp_image_info header;
     pp_image *img;
     png_bytep *rows;
+    uint8_t palette[256 * 4]; /* a palette PNG's PLTE and tRNS as RGBA (keep_palette) */
+    int npalette;
 } png_rjob;
+
+/* A palette file's PLTE (and tRNS) as RGBA entries in job->palette, for the "png:palette" blob
+   (meta.h) that lets the encoder write a palette PNG again. */
+static void keep_palette(png_rjob *job)
+{
+    png_colorp plte = NULL;
+    int n = 0, nt = 0;
+    png_bytep alpha = NULL;
+    if (!png_get_PLTE(job->png, job->info, &plte, &n) || n < 1 || n > 256) return;
+    if (!png_get_tRNS(job->png, job->info, &alpha, &nt, NULL)) nt = 0;
+    for (int i = 0; i < n; i++) {
+        uint8_t *e = job->palette + 4 * i;
+        e[0] = plte[i].red;
+        e[1] = plte[i].green;
+        e[2] = plte[i].blue;
+        e[3] = i < nt && alpha ? alpha[i] : 255;
+    }
+    job->npalette = n;
+}
 
 static void png_error_cb(png_structp png, png_const_charp msg)
 {
@@ -107,7 +128,10 @@ static int png_read_body(png_rjob *job)
                                   "decoder buffers");
     if (job->status != PP_OK) return 0;
 
-    if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (ctype == PNG_COLOR_TYPE_PALETTE) {
+        keep_palette(job);
+        png_set_palette_to_rgb(png);
+    }
     if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (trns) png_set_tRNS_to_alpha(png);
     if (depth == 16 && pp_host_little_endian()) png_set_swap(png); /* to native uint16_t */
@@ -177,6 +201,10 @@ pp_status pp_png_decode(pp_ctx *ctx, const char *name, const uint8_t *data, size
     }
     if (out) { /* the metadata chunks (png_meta.c) */
         pp_status st = pp_png_read_meta(ctx, name, data, size, job.img->block.bytes, &job.img->meta);
+        if (!st && job.npalette &&
+            pp_meta_set(&job.img->meta, "png:palette", job.palette, (size_t)job.npalette * 4) ==
+                PP_ERR_NOMEM)
+            st = pp_fail(ctx, PP_ERR_NOMEM, "%s: out of memory", name);
         if (st) {
             pp_image_free(job.img);
             return st;

@@ -46,6 +46,7 @@ typedef struct strip_params {
     int width, height, channels;
     int strip_rows, nstrips;
     int level;
+    int palette;       /* 1: the rows are palette indices, written with filter type 0 */
     int swap16;        /* 16-bit samples to swap to PNG's big-endian order (little-endian host) */
     size_t bpp;        /* bytes per pixel: channels, x 2 at 16 bits */
     size_t rowbytes;   /* width * bpp */
@@ -268,7 +269,7 @@ static void filter_rows(const pp_stage *st, const strip_params *p, const uint8_t
     }
     for (int y = y0; y < y1; y++) {
         const uint8_t *prev = y > 0 ? pp_row(&st->src, y - 1) : zero;
-        filter_row(pp_row(&st->src, y), prev, p->rowbytes, bpp, p->level, out);
+        filter_row(pp_row(&st->src, y), prev, p->rowbytes, bpp, p->palette ? 0 : p->level, out);
         out += fr;
     }
 }
@@ -306,7 +307,7 @@ static void encode_strip(const pp_stage *st, const strip_params *p, int s, uint8
     bool last = s == p->nstrips - 1;
     uint8_t *out = st->dst.data + (size_t)s * p->slot_bytes;
     size_t len;
-    if (p->level >= 1 && p->level <= 5) {
+    if (p->level >= 1 && p->level <= 5 && !p->palette) {
         /* Which strategy: both on a sample of the strip (compressed into the slot, which is
            overwritten next), LZ77 when it is clearly smaller there. */
         int strategy = Z_RLE;
@@ -385,15 +386,119 @@ static void zlib_header(int level, uint8_t out[2])
     out[1] = (uint8_t)h;
 }
 
-pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
+/* ---- palette output ---------------------------------------------------------------------- */
+
+/* A palette PNG to write: the "png:palette" blob (meta.h) as PLTE and tRNS, and the image's
+   colours as indices into it, packed at the bit depth (1, 2, 4 or 8) that holds them all. */
+typedef struct png_palette {
+    int width, bits, n, ntrns;
+    uint8_t plte[256 * 3], trns[256];
+    pp_image *idx; /* 1 channel, (width * bits + 7) / 8 bytes a row: the IDAT rows */
+} png_palette;
+
+static void write_palette(pp_sink *out, const png_palette *pal)
+{
+    write_chunk(out, "PLTE", pal->plte, (size_t)pal->n * 3, NULL, 0, NULL, 0);
+    if (pal->ntrns) write_chunk(out, "tRNS", pal->trns, (size_t)pal->ntrns, NULL, 0, NULL, 0);
+}
+
+#define PAL_SLOTS 1024 /* the colour -> index hash table: at most a quarter full */
+
+static unsigned pal_hash(uint32_t key) { return (key * 2654435761u) >> 22; }
+
+/* The index of colour key, or -1. */
+static int pal_find(const uint32_t *keys, const int16_t *vals, uint32_t key)
+{
+    for (unsigned h = pal_hash(key);; h = (h + 1) & (PAL_SLOTS - 1)) {
+        if (vals[h] < 0) return -1;
+        if (keys[h] == key) return vals[h];
+    }
+}
+
+static uint32_t pal_key(const uint8_t *px, int channels)
+{
+    return (uint32_t)px[0] << 24 | (uint32_t)px[1] << 16 | (uint32_t)px[2] << 8 |
+           (channels == 4 ? px[3] : 255u);
+}
+
+/* Fills pal with the indices of img's pixels when img is 8-bit RGB or RGBA with a well-formed
+   "png:palette" that holds every pixel's colour (alpha included; the first entry of a colour
+   listed twice); else leaves pal->idx NULL, and the image is written as it is. Fails only when
+   the index image cannot be allocated. */
+static pp_status palette_indices(pp_ctx *ctx, const pp_image *img, const char *name,
+                                 png_palette *pal)
+{
+    memset(pal, 0, sizeof *pal);
+    const pp_meta_item *it = pp_meta_find(&img->meta, "png:palette");
+    if (!it || it->size < 4 || it->size > 256 * 4 || it->size % 4 || img->depth != 8 ||
+        (img->channels != 3 && img->channels != 4))
+        return PP_OK;
+    int n = (int)(it->size / 4), c = img->channels;
+    uint32_t keys[PAL_SLOTS];
+    int16_t vals[PAL_SLOTS];
+    memset(vals, 0xff, sizeof vals); /* -1: empty */
+    for (int i = 0; i < n; i++) {
+        const uint8_t *e = it->data + 4 * i;
+        uint32_t key = pal_key(e, c);
+        unsigned h = pal_hash(key);
+        while (vals[h] >= 0 && keys[h] != key) h = (h + 1) & (PAL_SLOTS - 1);
+        if (vals[h] < 0) {
+            keys[h] = key;
+            vals[h] = (int16_t)i;
+        }
+        memcpy(pal->plte + 3 * i, e, 3);
+        pal->trns[i] = e[3];
+        if (e[3] != 255) pal->ntrns = i + 1;
+    }
+    /* RGBA stays RGBA when read back: a tRNS chunk even when every entry is opaque */
+    if (c == 4 && pal->ntrns == 0) pal->ntrns = 1;
+    if (c == 3) pal->ntrns = 0;
+    pal->n = n;
+    pal->bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+    pal->width = img->width;
+    size_t rowbytes = ((size_t)img->width * (size_t)pal->bits + 7) / 8;
+    if (rowbytes > INT_MAX) return PP_OK;
+    /* every colour is looked up before anything is allocated: most images that are not in
+       the palette leave at once */
+    for (int y = 0; y < img->height; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        uint32_t last = pal_key(row, c) ^ 1u;
+        for (int x = 0; x < img->width; x++) {
+            uint32_t key = pal_key(row + (size_t)x * (size_t)c, c);
+            if (key != last && pal_find(keys, vals, key) < 0) return PP_OK;
+            last = key;
+        }
+    }
+    pp_status st = pp_codec_alloc_image(ctx, name, (int)rowbytes, img->height, 1, &pal->idx);
+    if (st) return st;
+    int per_byte = 8 / pal->bits;
+    for (int y = 0; y < img->height; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        uint8_t *dst = pal->idx->data + (size_t)y * pal->idx->stride;
+        memset(dst, 0, rowbytes);
+        uint32_t last = pal_key(row, c) ^ 1u;
+        int v = 0;
+        for (int x = 0; x < img->width; x++) {
+            uint32_t key = pal_key(row + (size_t)x * (size_t)c, c);
+            if (key != last) v = pal_find(keys, vals, key);
+            last = key;
+            int k = x % per_byte; /* the leftmost pixel in the high bits */
+            dst[x / per_byte] |= (uint8_t)(v << (8 - pal->bits * (k + 1)));
+        }
+    }
+    return PP_OK;
+}
+
+/* Writes the PNG whose rows are img's (the pixels, or a palette's packed indices: pal), as
+   described at the top. */
+static pp_status encode(pp_ctx *ctx, const pp_image *img, const png_palette *pal, pp_sink *out,
+                        const char *name)
 {
     static const uint8_t ctypes[5] = {0, 0, 4, 2, 6}; /* gray, gray+alpha, RGB, RGBA */
-    if ((uint64_t)img->width > 0x7fffffffu || (uint64_t)img->height > 0x7fffffffu)
-        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %dx%d is too large for PNG", name, img->width,
-                       img->height);
     strip_params p;
     memset(&p, 0, sizeof p);
     p.width = img->width;
+    p.palette = pal != NULL;
     p.height = img->height;
     p.channels = img->channels;
     p.level = ctx->png_level;
@@ -437,13 +542,14 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     pp_sink_write(out, sig, 8);
     uint8_t ihdr[13];
-    put32(ihdr, (uint32_t)p.width);
+    put32(ihdr, (uint32_t)(pal ? pal->width : p.width));
     put32(ihdr + 4, (uint32_t)p.height);
-    ihdr[8] = img->depth == 16 ? 16 : 8;
-    ihdr[9] = ctypes[p.channels];
+    ihdr[8] = (uint8_t)(pal ? pal->bits : img->depth == 16 ? 16 : 8);
+    ihdr[9] = pal ? 3 : ctypes[p.channels];
     ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
     write_chunk(out, "IHDR", ihdr, 13, NULL, 0, NULL, 0);
     if ((st = pp_png_write_meta(ctx, out, &img->meta, name))) goto done; /* png_meta.c */
+    if (pal) write_palette(out, pal);
     uint8_t zh[2], za[4];
     zlib_header(p.level, zh);
     put32(za, (uint32_t)adler);
@@ -466,5 +572,21 @@ pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const ch
     if (out->err) st = pp_sink_fail(ctx, out, name);
 done:
     pp_strips_free(ctx, &run);
+    return st;
+}
+
+pp_status pp_png_encode(pp_ctx *ctx, const pp_image *img, pp_sink *out, const char *name)
+{
+    if ((uint64_t)img->width > 0x7fffffffu || (uint64_t)img->height > 0x7fffffffu)
+        return pp_fail(ctx, PP_ERR_LIMIT, "%s: %dx%d is too large for PNG", name, img->width,
+                       img->height);
+    png_palette pal;
+    pp_status st = palette_indices(ctx, img, name, &pal);
+    if (st) return st;
+    if (!pal.idx) return encode(ctx, img, NULL, out, name);
+    pal.idx->meta = img->meta; /* borrowed: the chunks written are the image's */
+    st = encode(ctx, pal.idx, &pal, out, name);
+    pal.idx->meta.count = 0;
+    pp_image_free(pal.idx);
     return st;
 }
