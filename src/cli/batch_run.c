@@ -159,6 +159,17 @@ static void sweep_temps(const char *out_path)
 
 /* ---- one file ---------------------------------------------------------------------------- */
 
+/* The progress callback of a job's context: SIGINT/SIGTERM stop the file in flight between
+   bands (the library returns PP_ERR_INTERRUPTED and pp_save leaves no file); process_file
+   then leaves it not done. (Worker processes ignore the signals and are killed instead.) */
+static int job_progress(void *user, int done, int total)
+{
+    (void)user;
+    (void)done;
+    (void)total;
+    return batch_interrupted != 0;
+}
+
 /* A context and pipeline for one job: serial, or OpenMP with `threads` threads. */
 static pp_ctx *job_ctx(const batch_opts *o, int threads, pp_pipeline **pl, char **err)
 {
@@ -182,6 +193,7 @@ static pp_ctx *job_ctx(const batch_opts *o, int threads, pp_pipeline **pl, char 
     pp_ctx_set_save_depth(ctx, o->depth);
     pp_ctx_set_max_pixels(ctx, o->max_pixels);
     if (o->max_memory) pp_ctx_set_max_memory(ctx, o->max_memory);
+    pp_ctx_set_progress(ctx, job_progress, NULL);
     for (int i = 0; i < o->nspecs; i++)
         if (pp_pipeline_add_spec(ctx, *pl, o->specs[i]) != PP_OK) {
             *err = msg("%s", pp_ctx_last_error(ctx));
@@ -219,6 +231,7 @@ static void process_file(const batch_opts *o, pp_ctx *ctx, const pp_pipeline *pl
                          const batch_item *it, batch_result *r, const char *crash_hook)
 {
     double t0 = now_s();
+    pp_status st = PP_OK;
     memset(r, 0, sizeof *r);
     r->status = BR_FAILED;
     if (it->refused) {
@@ -257,8 +270,8 @@ static void process_file(const batch_opts *o, pp_ctx *ctx, const pp_pipeline *pl
         goto done;
     }
     if (crash_hook && *crash_hook && strstr(it->rel, crash_hook)) crash_for_test(o, it, out);
-    if (pp_load(ctx, in, &img) != PP_OK) {
-        r->error = msg("%s", pp_ctx_last_error(ctx));
+    if ((st = pp_load(ctx, in, &img)) != PP_OK) {
+        if (st != PP_ERR_INTERRUPTED) r->error = msg("%s", pp_ctx_last_error(ctx));
         goto done;
     }
     if (cli_depth_for_filters(ctx, o->depth, &img) != PP_OK) {
@@ -267,19 +280,20 @@ static void process_file(const batch_opts *o, pp_ctx *ctx, const pp_pipeline *pl
     }
     r->width = pp_image_width(img);
     r->height = pp_image_height(img);
-    if (pp_pipeline_run(ctx, pl, img, &res) != PP_OK) {
-        r->error = msg("%s: %s", in, pp_ctx_last_error(ctx));
+    if ((st = pp_pipeline_run(ctx, pl, img, &res)) != PP_OK) {
+        if (st != PP_ERR_INTERRUPTED) r->error = msg("%s: %s", in, pp_ctx_last_error(ctx));
         goto done;
     }
     pp_image_free(img); /* only the result is held while encoding */
     img = NULL;
     if ((r->error = make_dirs(o->out_dir, it->out_rel)) != NULL) goto done;
-    if (pp_save(ctx, res, out) != PP_OK) {
-        r->error = msg("%s", pp_ctx_last_error(ctx));
+    if ((st = pp_save(ctx, res, out)) != PP_OK) {
+        if (st != PP_ERR_INTERRUPTED) r->error = msg("%s", pp_ctx_last_error(ctx));
         goto done;
     }
     r->status = BR_OK;
 done:
+    if (st == PP_ERR_INTERRUPTED) r->status = BR_PENDING; /* stopped by a signal: not done */
     pp_image_free(img);
     pp_image_free(res);
     free(in);
@@ -394,6 +408,7 @@ static void report_line(runner *R, size_t i)
 static void record(runner *R, size_t i)
 {
     const batch_result *r = &R->res[i];
+    if (r->status == BR_PENDING) return; /* interrupted: counted as not done, no report line */
     R->done++;
     R->bytes_done += R->list->items[i].size;
     switch (r->status) {
@@ -492,7 +507,7 @@ static int run_threads(runner *R)
         pthread_cond_timedwait(&R->cond, &R->lock, &ts);
         if (batch_interrupted && !announced) {
             announced = 1;
-            announce_interrupt(R, "finishing the files in flight");
+            announce_interrupt(R, "stopping the files in flight");
         }
         progress_draw(R, 0);
     }

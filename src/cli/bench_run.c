@@ -28,6 +28,17 @@
 
 #define DISPATCH_RUNS 301
 
+/* The progress callback of every context bench makes: SIGINT/SIGTERM (cmd_bench.c sets
+   bench_interrupted) stop a run between bands, so a long cell does not delay Ctrl-C; the
+   library then returns PP_ERR_INTERRUPTED, reported by nobody (bench exits 130). */
+static int bench_progress(void *user, int done, int total)
+{
+    (void)user;
+    (void)done;
+    (void)total;
+    return bench_interrupted != 0;
+}
+
 /* ---- start-up costs ------------------------------------------------------------------------ */
 
 /* A context for `backend` with `workers` workers and one band per row. */
@@ -35,6 +46,7 @@ static pp_ctx *tiny_ctx(int backend, int workers)
 {
     pp_ctx *ctx = pp_ctx_new();
     if (!ctx) return NULL;
+    pp_ctx_set_progress(ctx, bench_progress, NULL);
     if (pp_ctx_set_backend(ctx, (pp_backend)backend) || pp_ctx_set_workers(ctx, workers) ||
         pp_ctx_set_band_rows(ctx, 1)) {
         pp_ctx_free(ctx);
@@ -51,7 +63,7 @@ static double timed_run(pp_ctx *ctx, const pp_pipeline *pl, const pp_image *in, 
     pp_status st = pp_pipeline_run(ctx, pl, in, &out);
     double t = bench_now_ms() - t0;
     if (st) {
-        cli_error("%s: %s", what, pp_ctx_last_error(ctx));
+        if (st != PP_ERR_INTERRUPTED) cli_error("%s: %s", what, pp_ctx_last_error(ctx));
         return -1;
     }
     pp_image_free(out);
@@ -253,8 +265,9 @@ static double cell_run(cell_state *cs, const bench_cell *c, const pp_pipeline *p
     cs->cpu_ms += cpu_ms(RUSAGE_SELF) - c0;
     cs->wall_ms += t;
     if (st) {
-        cli_error("%s: %s with %d worker%s: %s", label, bench_backend_name(c->backend),
-                  c->workers, c->workers == 1 ? "" : "s", pp_ctx_last_error(cs->ctx));
+        if (st != PP_ERR_INTERRUPTED)
+            cli_error("%s: %s with %d worker%s: %s", label, bench_backend_name(c->backend),
+                      c->workers, c->workers == 1 ? "" : "s", pp_ctx_last_error(cs->ctx));
         return -1;
     }
     if (keep) *keep = out;
@@ -311,6 +324,7 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
             goto done;
         }
         pp_ctx_set_max_pixels(cs[k].ctx, (uint64_t)1 << 40);
+        pp_ctx_set_progress(cs[k].ctx, bench_progress, NULL);
         cs[k].in = src;
         if (c->backend == PP_BACKEND_FORK) { /* the input lives in the arena, as pp_load puts it */
             if (pp_image_new_depth(cs[k].ctx, iw, ih, ic, pp_image_depth(src), &cs[k].own_in)) {
@@ -331,7 +345,10 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
     for (int k = 0; k < n; k++) {
         bench_cell *c = &w->cells[k];
         pp_image *out = NULL;
-        if ((cs[k].first_ms = cell_run(&cs[k], c, pl, w->label, &out)) < 0) goto done;
+        if ((cs[k].first_ms = cell_run(&cs[k], c, pl, w->label, &out)) < 0) {
+            if (bench_interrupted) rc = EXIT_INTERRUPTED;
+            goto done;
+        }
         c->hash = bench_hash_image(out);
         if (k == 0) {
             w->hash = c->hash;
@@ -379,7 +396,10 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
            estimate */
         for (int i = 0; ks >= 0 && i < 5 && shortest * repeat < BENCH_MIN_CELL_MS; i++) {
             double t = cell_run(&cs[ks], &w->cells[ks], pl, w->label, NULL);
-            if (t < 0) goto done;
+            if (t < 0) {
+                if (bench_interrupted) rc = EXIT_INTERRUPTED;
+                goto done;
+            }
             if (t > 0 && t < shortest) shortest = t;
         }
         if (shortest > 0 && shortest * repeat < BENCH_MIN_CELL_MS) {
@@ -401,7 +421,10 @@ int bench_measure_workload(bench_report *r, const pp_image *src, bench_workload 
             bench_cell *c = &w->cells[k];
             if (!c->identical) continue;
             double t = cell_run(&cs[k], c, pl, w->label, NULL);
-            if (t < 0) goto done;
+            if (t < 0) {
+                if (bench_interrupted) rc = EXIT_INTERRUPTED;
+                goto done;
+            }
             if (i >= r->warmup) cs[k].times[i - r->warmup] = t;
             if (bench_interrupted) {
                 rc = EXIT_INTERRUPTED;

@@ -104,7 +104,7 @@ static void batch_usage(FILE *f)
             "Exit codes: 0 every file ok or skipped, 1 some file failed or the report was not\n"
             "written whole, 2 usage error (option, --skip-existing with --overwrite,\n"
             "filter spec, INPUT_DIR, --files-from), 130 interrupted (SIGINT or SIGTERM: files in\n"
-            "flight are finished (threads) or abandoned (fork); rerun with --skip-existing).\n",
+            "flight are stopped (threads) or abandoned (fork); rerun with --skip-existing).\n",
             budget, why);
 }
 

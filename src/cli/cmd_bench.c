@@ -461,6 +461,7 @@ int cmd_bench(int argc, char **argv)
             if (bench_measure_startup(maxw, want_omp, want_fork, r.width, r.height, r.channels,
                                       &r.startup)) {
                 pp_image_free(src);
+                if (bench_interrupted) rc = EXIT_INTERRUPTED;
                 goto restore;
             }
             r.startup_valid = 1;
