@@ -288,6 +288,7 @@ Test(png_palette, same_bytes_on_every_backend_and_worker_count)
                             cr_assert_eq(s.ctype, PNG_COLOR_TYPE_PALETTE);
                             cr_assert_eq(memcmp(s.px, idx, 301u * 97u), 0);
                             free(s.px);
+                            pp_image_free(img);
                             continue;
                         }
                         cr_assert_eq(o.n, ref.n, "backend %d, %d workers", b, workers[wk]);
