@@ -26,6 +26,7 @@
  * (128 KiB: the plan's partials block, filled by a first, serial stage); grayscale and sepia use
  * the same integer thousandths (sums below 2^32).
  */
+#include "affine16.h"
 #include "lut.h"
 
 #include <math.h>
@@ -102,18 +103,10 @@ typedef struct lut16_params {
     point_args args; /* plain data: the filter's arguments */
 } lut16_params;
 
-/* The table ops at 16 bits (v and the result on 0..65535, levels in 8-bit units times 257;
-   the others are computed: calc16_run). */
+/* The one table op at 16 bits, gamma (v and the result on 0..65535; the others are computed). */
 static double value16(const lut16_params *p, double v)
 {
-    const point_args *a = &p->args;
-    switch (p->op) {
-    case OP_GAMMA: return 65535.0 * pow(v / 65535.0, 1.0 / a->g);
-    default: {
-        const double l1 = a->levels - 1.0;
-        return round(round(v * l1 / 65535.0) * 65535.0 / l1);
-    }
-    }
+    return 65535.0 * pow(v / 65535.0, 1.0 / p->args.g);
 }
 
 /* Stage 1 (serial, one row): the table, 65536 uint16 at the start of the partials block. */
@@ -158,6 +151,85 @@ static void lut16_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
     }
 }
 
+/* posterize at 16 bits, computed: q = round(v (L-1) / 65535) is exactly
+   floor((v (L-1) + 32767) / 65535) (the double quotient is never within rounding of a half but
+   at a half), and the output is level[q] = round(q 65535 / (L-1)), a table of L entries
+   filled in plan() with the definition's own expression. */
+typedef struct poster16_params {
+    int l1;   /* L - 1: 1..255 */
+    int fast; /* pp_cpu_has(AVX512BW) */
+    uint16_t level[256];
+} poster16_params;
+
+static void poster16_scalar(const poster16_params *p, const uint16_t *in, uint16_t *out, size_t n)
+{
+    const uint32_t l1 = (uint32_t)p->l1;
+    for (size_t i = 0; i < n; i++) out[i] = p->level[((uint32_t)in[i] * l1 + 32767u) / 65535u];
+}
+
+#ifdef PP_X86
+/* 32 samples a step in 16-bit lanes: v (L-1) + 32767 = H 65536 + Lo (a multiply high and low
+   and a carry), and floor of that over 65535 is H + (Lo >= 65535 - H) (H <= 255); then level[q]
+   by four two-register word permutes of 64 entries each, merged on bits 6 and 7 of q. */
+__attribute__((target("avx512f,avx512bw"))) static void
+poster16_avx512(const poster16_params *p, const uint16_t *in, uint16_t *out, size_t n)
+{
+    __m512i t[8];
+    for (int k = 0; k < 8; k++) t[k] = _mm512_loadu_si512((const void *)(p->level + 32 * k));
+    const __m512i l1 = _mm512_set1_epi16((short)p->l1), half = _mm512_set1_epi16(32767);
+    const __m512i one = _mm512_set1_epi16(1), ones = _mm512_set1_epi16(-1);
+    const __m512i b6 = _mm512_set1_epi16(64), b7 = _mm512_set1_epi16(128);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512i v = _mm512_loadu_si512((const void *)(in + i));
+        const __m512i lo = _mm512_mullo_epi16(v, l1);
+        __m512i hi = _mm512_mulhi_epu16(v, l1);
+        const __m512i lo2 = _mm512_add_epi16(lo, half);
+        hi = _mm512_mask_add_epi16(hi, _mm512_cmplt_epu16_mask(lo2, lo), hi, one); /* carry */
+        const __mmask32 up = _mm512_cmpge_epu16_mask(lo2, _mm512_sub_epi16(ones, hi));
+        const __m512i q = _mm512_mask_add_epi16(hi, up, hi, one);
+        const __mmask32 m6 = _mm512_test_epi16_mask(q, b6), m7 = _mm512_test_epi16_mask(q, b7);
+        const __m512i r0 = _mm512_mask_blend_epi16(m6, _mm512_permutex2var_epi16(t[0], q, t[1]),
+                                                   _mm512_permutex2var_epi16(t[2], q, t[3]));
+        const __m512i r1 = _mm512_mask_blend_epi16(m6, _mm512_permutex2var_epi16(t[4], q, t[5]),
+                                                   _mm512_permutex2var_epi16(t[6], q, t[7]));
+        _mm512_storeu_si512((void *)(out + i), _mm512_mask_blend_epi16(m7, r0, r1));
+    }
+    poster16_scalar(p, in + i, out + i, n - i);
+}
+#endif
+
+static void poster16_run(const poster16_params *p, const uint16_t *in, uint16_t *out, size_t n)
+{
+#ifdef PP_X86
+    if (p->fast) {
+        poster16_avx512(p, in, out, n);
+        return;
+    }
+#endif
+    poster16_scalar(p, in, out, n);
+}
+
+static void poster16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const poster16_params *p = PP_STAGE_PARAMS(poster16_params, s);
+    const int c = s->src.channels, w = s->src.width;
+    const size_t n = (size_t)w * (size_t)c;
+    if (!pp_has_alpha(c) && pp_view_packed(&s->src) && pp_view_packed(&s->dst)) {
+        poster16_run(p, pp_row16(&s->src, y0), pp_row16(&s->dst, y0), n * (size_t)(y1 - y0));
+        return;
+    }
+    for (int y = y0; y < y1; y++) {
+        const uint16_t *in = pp_row16(&s->src, y);
+        uint16_t *out = pp_row16(&s->dst, y);
+        poster16_run(p, in, out, n);
+        if (pp_has_alpha(c))
+            for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
+    }
+}
+
 /* The exact integer ones computed instead of looked up (the same values as the table, and the
    loops vectorise): invert 65535 - v; brightness v + k clamped, where
    k = floor(257 delta + 0.5) (round(v + 257 delta) = v + k for every v with a non-negative
@@ -165,32 +237,14 @@ static void lut16_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
 typedef struct calc16_params {
     int op;
     int32_t k;
-    double ga, gb; /* contrast, linear: v' = v ga + gb (below) */
 } calc16_params;
-
-/* contrast and linear as v' = v ga + gb with the gain ga rounded to single precision, so that
-   v ga (16 x 24 bits) is exact in double and a fused multiply-add gives the same bits as a
-   multiply and an add (every clone the same bytes); the float gain moves v' by at most
-   131070 x 2^-24 < 0.01 of a level from the double definition. */
-PP_CLONES static void affine16_run(double ga, double gb, const uint16_t *restrict in,
-                                   uint16_t *restrict out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double x = (double)in[i] * ga + gb;
-        x = x < 0.0 ? 0.0 : x; /* NaN cannot occur: ga and gb are finite */
-        x = x > 65535.0 ? 65535.0 : x;
-        out[i] = (uint16_t)(int32_t)(x + 0.5); /* halves away from zero: x >= 0 */
-    }
-}
 
 PP_CLONES static void calc16_run(const calc16_params *p, const uint16_t *restrict in,
                                  uint16_t *restrict out, size_t n)
 {
     const int op = p->op;
     const int32_t k = p->k;
-    if (op == OP_CONTRAST || op == OP_LINEAR) {
-        affine16_run(p->ga, p->gb, in, out, n);
-    } else if (op == OP_INVERT) {
+    if (op == OP_INVERT) {
         for (size_t i = 0; i < n; i++) out[i] = (uint16_t)(65535u - in[i]);
     } else if (op == OP_BRIGHTNESS) {
         for (size_t i = 0; i < n; i++) {
@@ -226,24 +280,52 @@ static void calc16_kernel(const pp_stage *s, int y0, int y1, int band, void *scr
     }
 }
 
+/* contrast and linear as v' = v ga + gb (affine16.h) with the gain ga rounded to single
+   precision, so that v ga (16 x 24 bits) is exact in double and a fused multiply-add gives the
+   same bits as a multiply and an add; the float gain moves v' by at most 131070 x 2^-24 < 0.01
+   of a level from the double definition. */
+static void affine16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    pp_affine16_rows(s, y0, y1, PP_STAGE_PARAMS(pp_affine16, s));
+}
+
 static pp_status plan_lut16(const pp_params *p, const pp_geom *in, pp_plan *plan, int op)
 {
     plan->out = *in;
-    if (op == OP_INVERT || op == OP_BRIGHTNESS || op == OP_THRESHOLD || op == OP_CONTRAST ||
-        op == OP_LINEAR) {
+    if (op == OP_CONTRAST || op == OP_LINEAR) {
+        const double g = op == OP_CONTRAST ? (float)ARG(p, factor) : (float)ARG(p, a);
+        const double b = op == OP_CONTRAST ? 32896.0 - 32896.0 * g : 257.0 * ARG(p, b);
+        double ga[4], gb[4];
+        for (int k = 0; k < in->channels; k++) {
+            const bool alpha = pp_has_alpha(in->channels) && k == in->channels - 1;
+            ga[k] = alpha ? 1.0 : g; /* alpha: v 1 + 0 = v */
+            gb[k] = alpha ? 0.0 : b;
+        }
+        pp_affine16 a;
+        pp_affine16_init(&a, in->channels, ga, gb, pp_affine16_fast());
+        pp_stage_tmpl *st = pp_plan_add_stage(plan, affine16_kernel, PP_BUF_IN, PP_BUF_OUT);
+        memcpy(st->params, &a, sizeof a);
+        return PP_OK;
+    }
+    if (op == OP_INVERT || op == OP_BRIGHTNESS || op == OP_THRESHOLD) {
         pp_stage_tmpl *st = pp_plan_add_stage(plan, calc16_kernel, PP_BUF_IN, PP_BUF_OUT);
-        calc16_params cp = {op, 0, 0.0, 0.0};
-        if (op == OP_CONTRAST) {
-            cp.ga = (float)ARG(p, factor);
-            cp.gb = 32896.0 - 32896.0 * cp.ga;
-        }
-        if (op == OP_LINEAR) {
-            cp.ga = (float)ARG(p, a);
-            cp.gb = 257.0 * ARG(p, b);
-        }
+        calc16_params cp = {op, 0};
         if (op == OP_BRIGHTNESS) cp.k = (int32_t)floor(257.0 * ARG(p, delta) + 0.5);
         if (op == OP_THRESHOLD) cp.k = 257 * ARG(p, t);
         memcpy(st->params, &cp, sizeof cp);
+        return PP_OK;
+    }
+    if (op == OP_POSTERIZE) {
+        poster16_params pp;
+        memset(&pp, 0, sizeof pp);
+        pp.l1 = ARG(p, levels) - 1;
+        pp.fast = pp_cpu_has(PP_CPU_AVX512F | PP_CPU_AVX512BW);
+        const double l1 = pp.l1;
+        for (int q = 0; q <= pp.l1; q++) pp.level[q] = pp_clamp_round16(round(q * 65535.0 / l1));
+        pp_stage_tmpl *st = pp_plan_add_stage(plan, poster16_kernel, PP_BUF_IN, PP_BUF_OUT);
+        memcpy(st->params, &pp, sizeof pp);
         return PP_OK;
     }
     plan->partial_bytes = 65536 * sizeof(uint16_t);

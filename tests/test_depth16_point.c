@@ -242,6 +242,57 @@ Test(depth16_point, scaled_parameters_by_hand)
     }
 }
 
+/* Every 16-bit value, alone (gray) and in each channel of gray+alpha, RGB and RGBA runs (the
+   vector loops, their tails and the alpha lanes): posterize at every level count exactly as
+   written; contrast and linear exactly as evaluated (docs/FILTERS.md: the gain rounded to
+   single precision, v f + 32896 (1 - f), v a + 257 b, in double). */
+static void check_every_value(const char *spec, int op, double a, double b)
+{
+    for (int c = 1; c <= 4; c++) {
+        const int w = 65536 / 16 + 5, h = 16; /* a row is not a multiple of any vector */
+        uint16_t *in = malloc((size_t)w * h * c * sizeof *in);
+        cr_assert(in);
+        for (int i = 0; i < w * h * c; i++) in[i] = (uint16_t)(i / c + 7919 * (i % c));
+        uint16_t *out = run16(spec, w, h, c, in, c);
+        for (int i = 0; i < w * h * c; i++) {
+            const double v = in[i];
+            double want = v; /* alpha kept */
+            if (!pp_has_alpha(c) || i % c != c - 1) {
+                if (op == R_POSTERIZE) {
+                    const double l1 = a - 1;
+                    want = clamp_round16(floor(floor(v * l1 / 65535 + 0.5) * 65535 / l1 + 0.5));
+                } else {
+                    const double f = (float)a;
+                    want = clamp_round16(op == R_CONTRAST ? v * f + (32896 - 32896 * f)
+                                                          : v * f + 257 * b);
+                }
+            }
+            cr_assert_eq(out[i], want, "%s, %d channels: %.0f -> %u, expected %.0f", spec, c, v,
+                         out[i], want);
+        }
+        free(out);
+        free(in);
+    }
+}
+
+Test(depth16_point, every_value_posterize_contrast_linear)
+{
+    char spec[64];
+    for (int l = 2; l <= 256; l += (l < 20 ? 1 : 17)) {
+        snprintf(spec, sizeof spec, "posterize:levels=%d", l);
+        check_every_value(spec, R_POSTERIZE, l, 0);
+    }
+    check_every_value("posterize:levels=256", R_POSTERIZE, 256, 0);
+    const double factors[] = {0, 0.3, 1, 1.3, 1.7, 2.5, 99.9};
+    for (size_t k = 0; k < sizeof factors / sizeof factors[0]; k++) {
+        snprintf(spec, sizeof spec, "contrast:factor=%g", factors[k]);
+        check_every_value(spec, R_CONTRAST, factors[k], 0);
+    }
+    check_every_value("linear:a=1.2,b=10", R_LINEAR, 1.2, 10);
+    check_every_value("linear:a=-0.7,b=200.3", R_LINEAR, -0.7, 200.3);
+    check_every_value("linear:a=1,b=0.5", R_LINEAR, 1, 0.5);
+}
+
 /* An 8-bit image widened to 16 bits (v * 257) through an exact 8-bit-level filter gives the
    8-bit result widened: the parameters mean the same at both depths. */
 Test(depth16_point, same_meaning_as_8_bits)
