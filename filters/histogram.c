@@ -25,14 +25,16 @@
  * Counts are exact integers, so the result depends neither on the backend nor on the number of
  * workers; the fixed band height only sets how many slots there are.
  *
- * 16 bits: h has 65536 bins per channel; equalize is v' = round(S(v) * 65535 / (n - h[i0]))
- * (flat channel unchanged), normalize v' = round((v - lo) * 65535 / (hi - lo)), both halves up
- * in exact 64-bit integer arithmetic (OpenCV's equalizeHist has no 16-bit form to follow). A
- * slot is 3 x 65536 32-bit counts (768 KiB), so bands are at least 64 rows, at most 16 of them
- * (12 MiB of slots at most) and hold fewer than 2^32 pixels each; the combine stage sums one
- * channel at a time into a 64-bit histogram after the slots, then writes 65536-entry uint16
- * tables after that.
+ * 16 bits: equalize's h has 65536 bins per channel and v' = round(S(v) * 65535 / (n - h[i0]))
+ * (flat channel unchanged), halves up in exact 64-bit integer arithmetic (OpenCV's
+ * equalizeHist has no 16-bit form to follow). A slot is 3 x 65536 32-bit counts (768 KiB), so
+ * bands are at least 64 rows, at most 16 of them (12 MiB of slots at most) and hold fewer than
+ * 2^32 pixels each; the combine stage sums one channel at a time into a 64-bit histogram after
+ * the slots, then writes 65536-entry uint16 tables after that. normalize at 16 bits,
+ * v' = round((v - lo) * 65535 / (hi - lo)) halves up, needs only lo and hi: its slots hold
+ * those, and the result is computed, not looked up (the section "normalize at 16 bits").
  */
+#include "affine16.h"
 #include "lut.h"
 
 #include <math.h>
@@ -211,7 +213,6 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
    then one channel's 64-bit total (hist_off), then the tables (lut_off, ncolour x 65536
    uint16). */
 typedef struct hist16_params {
-    int op;
     int nbands, ncolour;
     size_t hist_off, lut_off;
 } hist16_params;
@@ -263,24 +264,6 @@ static void equalize16_lut(const uint64_t *h, uint64_t n, uint16_t *lut)
     }
 }
 
-/* normalize at 16 bits: v' = round((v - lo) * 65535 / (hi - lo)), halves up; hi = lo unchanged. */
-static void normalize16_lut(const uint64_t *h, uint16_t *lut)
-{
-    int lo = 0, hi = BINS16 - 1;
-    while (lo < BINS16 - 1 && h[lo] == 0) lo++;
-    while (hi > 0 && h[hi] == 0) hi--;
-    if (hi <= lo) {
-        for (int v = 0; v < BINS16; v++) lut[v] = (uint16_t)v;
-        return;
-    }
-    const uint64_t d = (uint64_t)(hi - lo);
-    for (int v = 0; v < BINS16; v++) {
-        if (v <= lo) lut[v] = 0;
-        else if (v >= hi) lut[v] = 65535;
-        else lut[v] = div_round_up((uint64_t)(v - lo) * 65535u, d);
-    }
-}
-
 static void combine16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)y0;
@@ -299,8 +282,7 @@ static void combine16_kernel(const pp_stage *s, int y0, int y1, int band, void *
                 (size_t)k * BINS16;
             for (int v = 0; v < BINS16; v++) h[v] += slot[v];
         }
-        if (p->op == OP_EQUALIZE) equalize16_lut(h, n, luts + (size_t)k * BINS16);
-        else normalize16_lut(h, luts + (size_t)k * BINS16);
+        equalize16_lut(h, n, luts + (size_t)k * BINS16);
     }
 }
 
@@ -332,7 +314,7 @@ static void apply16_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
     }
 }
 
-static pp_status plan_hist16(const pp_geom *in, pp_plan *plan, int op)
+static pp_status plan_equalize16(const pp_geom *in, pp_plan *plan)
 {
     plan->out = *in;
     /* Fixed band height from the geometry alone: at least 64 rows, at most MAX_SLOTS16 bands,
@@ -342,7 +324,7 @@ static pp_status plan_hist16(const pp_geom *in, pp_plan *plan, int op)
     const int64_t most = (int64_t)(UINT32_MAX / (uint32_t)in->width);
     if (br > most) br = most > 0 ? most : 1;
     const int nb = pp_band_count(in->height, (int)br);
-    hist16_params hp = {op, nb, pp_color_channels(in->channels), 0, 0};
+    hist16_params hp = {nb, pp_color_channels(in->channels), 0, 0};
     hp.hist_off = (size_t)nb * SLOT16_BYTES;
     hp.lut_off = hp.hist_off + BINS16 * sizeof(uint64_t);
     plan->partial_bytes = hp.lut_off + (size_t)hp.ncolour * BINS16 * sizeof(uint16_t);
@@ -361,11 +343,132 @@ static pp_status plan_hist16(const pp_geom *in, pp_plan *plan, int op)
     return PP_OK;
 }
 
+/* ---- normalize at 16 bits: lowest and highest value, then affine16.h ----------------------
+   normalize needs no histogram: a band's slot holds the lowest and highest value of each channel
+   (the count stage, vector min and max), the combine stage folds the slots and writes the
+   gains, and the apply stage is x = v ga + gb rounded half up (affine16.h) with, for a channel
+   with lo < hi, d = hi - lo, ga = 65535 / d and gb = 0.001 / d - lo ga in double. That is the
+   exact v' = round((v - lo) 65535 / d), halves up: (v - lo) 65535 / d is N / d for an integer N,
+   so it is a half exactly or at least 1 / (2 d) away from one, and x differs from it by the
+   0.001 / d nudge (which lifts an exact half over) and rounding errors below 4 x 65535^2 x 2^-53
+   / d < 2e-6 / d (every product and sum is below 65535^2 / d), fused or not. Every v lies in
+   [lo, hi], so x stays in [0, 65535] but for those errors, which the clamp removes. A flat
+   channel and alpha get ga = 1, gb = 0 (v unchanged). */
+
+#define MM_SLOT 64 /* bytes: uint16_t lo[4], hi[4], one cache line a band */
+
+typedef struct minmax16_params {
+    int nbands;
+    int fast;      /* pp_affine16_fast() */
+    size_t aff_off; /* the pp_affine16 after the slots */
+} minmax16_params;
+
+/* lo[j % c] and hi[j % c] of n samples, a run that starts on channel 0 (c = 1..4). */
+PP_CLONES static void minmax16_run(const uint16_t *restrict in, size_t n, int c, uint16_t *lo,
+                                   uint16_t *hi)
+{
+    uint16_t mn[96], mx[96]; /* 96 samples: a multiple of 1..4 channels and of vectors */
+    for (int j = 0; j < 96; j++) mn[j] = 65535, mx[j] = 0;
+    size_t i = 0;
+    for (; i + 96 <= n; i += 96)
+        for (int j = 0; j < 96; j++) {
+            const uint16_t v = in[i + j];
+            mn[j] = v < mn[j] ? v : mn[j];
+            mx[j] = v > mx[j] ? v : mx[j];
+        }
+    for (int j = 0; i + (size_t)j < n; j++) {
+        const uint16_t v = in[i + (size_t)j];
+        mn[j] = v < mn[j] ? v : mn[j];
+        mx[j] = v > mx[j] ? v : mx[j];
+    }
+    for (int j = 0; j < 96; j++) {
+        const int k = j % c;
+        if (mn[j] < lo[k]) lo[k] = mn[j];
+        if (mx[j] > hi[k]) hi[k] = mx[j];
+    }
+}
+
+static void minmax16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)scratch;
+    uint16_t *slot = (uint16_t *)(void *)(s->partials + (size_t)band * MM_SLOT);
+    uint16_t lo[4] = {65535, 65535, 65535, 65535}, hi[4] = {0, 0, 0, 0};
+    const int c = s->src.channels;
+    const size_t n = (size_t)s->src.width * (size_t)c;
+    if (pp_view_packed(&s->src))
+        minmax16_run(pp_row16(&s->src, y0), n * (size_t)(y1 - y0), c, lo, hi);
+    else
+        for (int y = y0; y < y1; y++) minmax16_run(pp_row16(&s->src, y), n, c, lo, hi);
+    memcpy(slot, lo, sizeof lo);
+    memcpy(slot + 4, hi, sizeof hi);
+}
+
+static void gains16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)y0;
+    (void)y1;
+    (void)band;
+    (void)scratch;
+    const minmax16_params *p = PP_STAGE_PARAMS(minmax16_params, s);
+    const int c = s->src.channels, nc = pp_color_channels(c);
+    double ga[4] = {1, 1, 1, 1}, gb[4] = {0, 0, 0, 0};
+    for (int k = 0; k < nc; k++) {
+        int lo = 65535, hi = 0;
+        for (int b = 0; b < p->nbands; b++) {
+            const uint16_t *slot = (const uint16_t *)(const void *)(s->partials + (size_t)b * MM_SLOT);
+            if (slot[k] < lo) lo = slot[k];
+            if (slot[4 + k] > hi) hi = slot[4 + k];
+        }
+        if (hi > lo) {
+            const double d = hi - lo;
+            ga[k] = 65535.0 / d;
+            gb[k] = 0.001 / d - lo * ga[k];
+        }
+    }
+    pp_affine16 a;
+    pp_affine16_init(&a, c, ga, gb, p->fast);
+    memcpy(s->partials + p->aff_off, &a, sizeof a);
+}
+
+static void stretch16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
+{
+    (void)band;
+    (void)scratch;
+    const minmax16_params *p = PP_STAGE_PARAMS(minmax16_params, s);
+    pp_affine16 a;
+    memcpy(&a, s->partials + p->aff_off, sizeof a);
+    pp_affine16_rows(s, y0, y1, &a);
+}
+
+static pp_status plan_normalize16(const pp_geom *in, pp_plan *plan)
+{
+    plan->out = *in;
+    int64_t br = (in->height + MAX_SLOTS16 - 1) / MAX_SLOTS16; /* fixed from the geometry */
+    if (br < 64) br = 64;
+    const int nb = pp_band_count(in->height, (int)br);
+    minmax16_params mp = {nb, pp_affine16_fast(), (size_t)nb * MM_SLOT};
+    plan->partial_bytes = mp.aff_off + sizeof(pp_affine16);
+
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, minmax16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->band_rows = (int)br;
+    memcpy(st->params, &mp, sizeof mp);
+
+    st = pp_plan_add_stage(plan, gains16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    st->rows = 1;
+    st->serial = 1;
+    memcpy(st->params, &mp, sizeof mp);
+
+    st = pp_plan_add_stage(plan, stretch16_kernel, PP_BUF_IN, PP_BUF_OUT);
+    memcpy(st->params, &mp, sizeof mp);
+    return PP_OK;
+}
+
 /* ---- plans -------------------------------------------------------------------------------- */
 
 static pp_status plan_hist(const pp_geom *in, pp_plan *plan, int op)
 {
-    if (pp_geom_depth(in) == 16) return plan_hist16(in, plan, op);
+    if (pp_geom_depth(in) == 16)
+        return op == OP_NORMALIZE ? plan_normalize16(in, plan) : plan_equalize16(in, plan);
     plan->out = *in;
     /* Fixed band height from the geometry alone: at least 64 rows, at most MAX_SLOTS bands. */
     int br = (in->height + MAX_SLOTS - 1) / MAX_SLOTS;

@@ -21,10 +21,11 @@
  * are 8-bit levels scaled by 257 (brightness delta, linear b, threshold t; contrast pivots on
  * 128 x 257 = 32896), so a parameter means the same at both depths; rounded half away from
  * zero and clamped to 0..65535. invert, brightness and threshold are computed in integers,
- * contrast and linear in double with the gain rounded to float (calc16_run, within 0.01 of a
- * level before rounding); gamma and posterize go through a 65536-entry uint16 table
- * (128 KiB: the plan's partials block, filled by a first, serial stage); grayscale and sepia use
- * the same integer thousandths (sums below 2^32).
+ * contrast and linear in double with the gain rounded to float (affine16.h, within 0.01 of a
+ * level before rounding), posterize as an exact integer quotient and a table of its L levels;
+ * gamma goes through a 65536-entry uint16 table (128 KiB: the plan's partials block, filled by
+ * a first, serial stage); grayscale and sepia use the same integer thousandths (sums below
+ * 2^32).
  */
 #include "affine16.h"
 #include "lut.h"
@@ -654,7 +655,8 @@ static const pp_filter_def defs[] = {
      PP_ALPHA_SELF, plan_sepia, NULL, 0, PP_DEPTH_8 | PP_DEPTH_16},
     {{"posterize", "colour", "reduce to N levels per channel",
       "v' = round(round(v (L-1) / 255) * 255 / (L-1)); alpha unchanged. 16 bits: "
-      "v' = round(round(v (L-1) / 65535) * 65535 / (L-1)); through a 65536-entry table.", NULL, 0},
+      "v' = round(round(v (L-1) / 65535) * 65535 / (L-1)), computed exactly (the inner "
+      "round as floor((v (L-1) + 32767) / 65535) in integers, the outer from a table of L levels).", NULL, 0},
      PP_ALPHA_SELF, plan_posterize, PP_PARAM_DEFS(p_posterize), PP_DEPTH_8 | PP_DEPTH_16},
 };
 

@@ -405,6 +405,31 @@ static void check_hist(const char *spec, int equalize, const char *what, int w, 
     free(out);
 }
 
+/* normalize is computed at 16 bits (v ga + gb in double, histogram.c): exact for every value
+   of ranges chosen to be hard for it - one level wide at the top, even widths (exact halves),
+   the full range, a prime width - with every value of [lo, hi] present, per channel. */
+Test(depth16_point, normalize_exact_on_hard_ranges)
+{
+    static const int ranges[][2] = {{65534, 65535}, {65000, 65002}, {0, 65535}, {1000, 3000},
+                                    {12345, 54321}, {1, 65534},     {40000, 40002}, {7, 65521},
+                                    {0, 1},         {301, 65535}};
+    const int nr = (int)(sizeof ranges / sizeof ranges[0]);
+    for (int c = 1; c <= 4; c++)
+        for (int r = 0; r < nr; r++) {
+            const int w = 521, h = 131; /* 68251 pixels: every value of the widest range */
+            uint16_t *in = malloc((size_t)w * h * c * sizeof *in);
+            cr_assert(in);
+            for (int i = 0; i < w * h; i++)
+                for (int j = 0; j < c; j++) {
+                    const int *rg = ranges[(r + j) % nr];
+                    const int span = rg[1] - rg[0] + 1;
+                    in[(size_t)i * c + j] = (uint16_t)(rg[0] + (int)(((int64_t)i * 7 + j) % span));
+                }
+            check_hist("normalize", 0, "a hard range", w, h, c, in);
+            free(in);
+        }
+}
+
 Test(depth16_point, equalize_and_normalize_match_the_definition)
 {
     for (int im = 0; im < NIMAGES; im++)
