@@ -215,6 +215,7 @@ static void apply_kernel(const pp_stage *s, int y0, int y1, int band, void *scra
 typedef struct hist16_params {
     int nbands, ncolour;
     size_t hist_off, lut_off;
+    pp_lut16 look; /* channel k through table k, alpha copied */
 } hist16_params;
 
 static void count16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
@@ -291,27 +292,8 @@ static void apply16_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
     (void)band;
     (void)scratch;
     const hist16_params *p = PP_STAGE_PARAMS(hist16_params, s);
-    const uint16_t *lut = (const uint16_t *)(const void *)(s->partials + p->lut_off);
-    const int c = s->src.channels, w = s->src.width;
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        if (c <= 2) {
-            for (int x = 0; x < w; x++) {
-                out[(size_t)x * c] = lut[in[(size_t)x * c]];
-                if (c == 2) out[2 * x + 1] = in[2 * x + 1];
-            }
-        } else {
-            for (int x = 0; x < w; x++) {
-                const uint16_t *px = in + (size_t)x * c;
-                uint16_t *o = out + (size_t)x * c;
-                o[0] = lut[px[0]];
-                o[1] = lut[BINS16 + px[1]];
-                o[2] = lut[2 * BINS16 + px[2]];
-                if (c == 4) o[3] = px[3];
-            }
-        }
-    }
+    pp_lut16_rows(s, y0, y1, &p->look,
+                  (const uint16_t *)(const void *)(s->partials + p->lut_off));
 }
 
 static pp_status plan_equalize16(const pp_geom *in, pp_plan *plan)
@@ -321,13 +303,25 @@ static pp_status plan_equalize16(const pp_geom *in, pp_plan *plan)
        and fewer than 2^32 pixels a band (32-bit counts). */
     int64_t br = (in->height + MAX_SLOTS16 - 1) / MAX_SLOTS16;
     if (br < 64) br = 64;
+    /* and at least 2^19 pixels a band: a slot costs a 768 KiB clear and a sum, which a band
+       of fewer pixels would not repay */
+    const int64_t least = ((int64_t)1 << 19) / in->width + 1;
+    if (br < least) br = least;
     const int64_t most = (int64_t)(UINT32_MAX / (uint32_t)in->width);
     if (br > most) br = most > 0 ? most : 1;
     const int nb = pp_band_count(in->height, (int)br);
-    hist16_params hp = {nb, pp_color_channels(in->channels), 0, 0};
+    hist16_params hp;
+    memset(&hp, 0, sizeof hp);
+    hp.nbands = nb;
+    hp.ncolour = pp_color_channels(in->channels);
     hp.hist_off = (size_t)nb * SLOT16_BYTES;
     hp.lut_off = hp.hist_off + BINS16 * sizeof(uint64_t);
-    plan->partial_bytes = hp.lut_off + (size_t)hp.ncolour * BINS16 * sizeof(uint16_t);
+    plan->partial_bytes =
+        hp.lut_off + (size_t)hp.ncolour * BINS16 * sizeof(uint16_t) + PP_LUT16_PAD;
+    hp.look.channels = in->channels;
+    hp.look.fast = pp_lut16_fast();
+    for (int k = 0; k < in->channels; k++)
+        hp.look.off[k] = k < hp.ncolour ? k * BINS16 : -1;
 
     pp_stage_tmpl *st = pp_plan_add_stage(plan, count16_kernel, PP_BUF_IN, PP_BUF_OUT);
     st->band_rows = (int)br;

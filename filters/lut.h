@@ -102,4 +102,90 @@ static inline void pp_lut_rows(const pp_stage *s, int y0, int y1, const uint8_t 
             pp_lut_run(lut, ntab, pp_row(&s->src, y), pp_row(&s->dst, y), n, false, fast);
 }
 
+/* ---- 16 bits: tables of 65536 uint16 ------------------------------------------------------
+   pp_lut16_run maps a run of 16-bit samples that starts on channel 0 through per-channel
+   tables: sample i is channel k = i % channels, and becomes lut[off[k] + v] where off[k] >= 0,
+   or stays v where off[k] < 0 (alpha). The AVX-512 path gathers 16 samples at once (32-bit
+   loads at 2-byte steps, the low half kept), so the 2 bytes after the last table entry must be
+   readable (the callers allocate PP_LUT16_PAD more). */
+#define PP_LUT16_PAD 64
+
+typedef struct pp_lut16 {
+    int32_t off[4]; /* per channel: the table's first entry in lut, or -1: copied */
+    int channels;
+    int fast; /* pp_lut16_fast() */
+} pp_lut16;
+
+static inline int pp_lut16_fast(void) { return pp_cpu_has(PP_CPU_AVX512F | PP_CPU_AVX512BW); }
+
+static inline void pp_lut16_scalar(const pp_lut16 *t, const uint16_t *lut, const uint16_t *in,
+                                   uint16_t *out, size_t n)
+{
+    const int c = t->channels;
+    if (c == 1 && t->off[0] >= 0) {
+        const uint16_t *l = lut + t->off[0];
+        for (size_t i = 0; i < n; i++) out[i] = l[in[i]];
+        return;
+    }
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = t->off[k] >= 0 ? lut[t->off[k] + in[i]] : in[i];
+        k = k + 1 == c ? 0 : k + 1;
+    }
+}
+
+#ifdef PP_X86
+__attribute__((target("avx512f,avx512bw"))) static void
+pp_lut16_avx512(const pp_lut16 *t, const uint16_t *lut, const uint16_t *in, uint16_t *out,
+                size_t n)
+{
+    /* 48 samples a step (a multiple of 1..4 channels): three vectors of 16 lanes */
+    __m512i off[3];
+    __mmask16 look[3];
+    for (int q = 0; q < 3; q++) {
+        int32_t o[16];
+        look[q] = 0;
+        for (int l = 0; l < 16; l++) {
+            const int32_t f = t->off[(16 * q + l) % t->channels];
+            o[l] = f < 0 ? 0 : f;
+            if (f >= 0) look[q] |= (__mmask16)(1u << l);
+        }
+        off[q] = _mm512_loadu_si512(o);
+    }
+    size_t i = 0;
+    for (; i + 48 <= n; i += 48)
+        for (int q = 0; q < 3; q++) {
+            const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const void *)(in + i + 16 * q)));
+            const __m512i r = _mm512_mask_i32gather_epi32(v, look[q], _mm512_add_epi32(v, off[q]),
+                                                          (const void *)lut, 2);
+            _mm256_storeu_si256((void *)(out + i + 16 * q), _mm512_cvtepi32_epi16(r));
+        }
+    pp_lut16_scalar(t, lut, in + i, out + i, n - i);
+}
+#endif
+
+static inline void pp_lut16_run(const pp_lut16 *t, const uint16_t *lut, const uint16_t *in,
+                                uint16_t *out, size_t n)
+{
+#ifdef PP_X86
+    if (t->fast) {
+        pp_lut16_avx512(t, lut, in, out, n);
+        return;
+    }
+#endif
+    pp_lut16_scalar(t, lut, in, out, n);
+}
+
+/* Rows [y0, y1) of s->src into s->dst (16-bit, same geometry) through the tables. */
+static inline void pp_lut16_rows(const pp_stage *s, int y0, int y1, const pp_lut16 *t,
+                                 const uint16_t *lut)
+{
+    const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
+    if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
+        pp_lut16_run(t, lut, pp_row16(&s->src, y0), pp_row16(&s->dst, y0), n * (size_t)(y1 - y0));
+    else
+        for (int y = y0; y < y1; y++)
+            pp_lut16_run(t, lut, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
+}
+
 #endif /* PP_LUT_H */

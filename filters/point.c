@@ -24,7 +24,7 @@
  * contrast and linear in double with the gain rounded to float (affine16.h, within 0.01 of a
  * level before rounding), posterize as an exact integer quotient and a table of its L levels;
  * gamma goes through a 65536-entry uint16 table (128 KiB: the plan's partials block, filled by
- * a first, serial stage); grayscale and sepia use the same integer thousandths (sums below
+ * a first stage that the workers share, read by AVX-512 gathers: lut.h); grayscale and sepia use the same integer thousandths (sums below
  * 2^32).
  */
 #include "affine16.h"
@@ -102,6 +102,7 @@ enum { OP_INVERT, OP_BRIGHTNESS, OP_CONTRAST, OP_LINEAR, OP_GAMMA, OP_THRESHOLD,
 typedef struct lut16_params {
     int op;
     point_args args; /* plain data: the filter's arguments */
+    pp_lut16 look;   /* the table for the colour channels, alpha copied */
 } lut16_params;
 
 /* The one table op at 16 bits, gamma (v and the result on 0..65535; the others are computed). */
@@ -110,46 +111,24 @@ static double value16(const lut16_params *p, double v)
     return 65535.0 * pow(v / 65535.0, 1.0 / p->args.g);
 }
 
-/* Stage 1 (serial, one row): the table, 65536 uint16 at the start of the partials block. */
+/* Stage 1: the table, 65536 uint16 at the start of the partials block, as 64 rows of 1024
+   entries (the workers share them out: 65536 pow() calls are most of the filter's time). */
 static void lut16_fill_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
-    (void)y0;
-    (void)y1;
     (void)band;
     (void)scratch;
     const lut16_params *p = PP_STAGE_PARAMS(lut16_params, s);
     uint16_t *lut = (uint16_t *)(void *)s->partials;
-    for (int v = 0; v < 65536; v++) lut[v] = pp_clamp_round16(value16(p, (double)v));
+    for (int v = y0 * 1024; v < y1 * 1024; v++) lut[v] = pp_clamp_round16(value16(p, (double)v));
 }
 
-/* out[i] = lut[in[i]] for n samples. */
-PP_CLONES static void lut16_run(const uint16_t *restrict lut, const uint16_t *restrict in,
-                                uint16_t *restrict out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) out[i] = lut[in[i]];
-}
-
-/* Stage 2: every colour sample through the table, alpha copied. */
+/* Stage 2: every colour sample through the table, alpha copied (lut.h). */
 static void lut16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
     (void)scratch;
-    const uint16_t *lut = (const uint16_t *)(const void *)s->partials;
-    const int c = s->src.channels, w = s->src.width;
-    const size_t n = (size_t)w * (size_t)c;
-    if (!pp_has_alpha(c)) {
-        if (pp_view_packed(&s->src) && pp_view_packed(&s->dst)) /* the band is one run */
-            lut16_run(lut, pp_row16(&s->src, y0), pp_row16(&s->dst, y0), n * (size_t)(y1 - y0));
-        else
-            for (int y = y0; y < y1; y++) lut16_run(lut, pp_row16(&s->src, y), pp_row16(&s->dst, y), n);
-        return;
-    }
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        lut16_run(lut, in, out, n);
-        for (int x = 0; x < w; x++) out[x * c + c - 1] = in[x * c + c - 1]; /* alpha back */
-    }
+    const lut16_params *p = PP_STAGE_PARAMS(lut16_params, s);
+    pp_lut16_rows(s, y0, y1, &p->look, (const uint16_t *)(const void *)s->partials);
 }
 
 /* posterize at 16 bits, computed: q = round(v (L-1) / 65535) is exactly
@@ -329,14 +308,17 @@ static pp_status plan_lut16(const pp_params *p, const pp_geom *in, pp_plan *plan
         memcpy(st->params, &pp, sizeof pp);
         return PP_OK;
     }
-    plan->partial_bytes = 65536 * sizeof(uint16_t);
+    plan->partial_bytes = 65536 * sizeof(uint16_t) + PP_LUT16_PAD;
     lut16_params lp;
     memset(&lp, 0, sizeof lp);
     lp.op = op;
     lp.args = *PP_ARGS(point_args, p);
+    lp.look.channels = in->channels;
+    lp.look.fast = pp_lut16_fast();
+    for (int k = 0; k < in->channels; k++)
+        lp.look.off[k] = pp_has_alpha(in->channels) && k == in->channels - 1 ? -1 : 0;
     pp_stage_tmpl *st = pp_plan_add_stage(plan, lut16_fill_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->rows = 1;
-    st->serial = 1;
+    st->rows = 64; /* of 1024 entries */
     memcpy(st->params, &lp, sizeof lp);
     st = pp_plan_add_stage(plan, lut16_kernel, PP_BUF_IN, PP_BUF_OUT);
     memcpy(st->params, &lp, sizeof lp);
