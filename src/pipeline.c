@@ -18,152 +18,12 @@
  * result is unpremultiplied, c = a ? min(255, round(p * 255 / a)) : 0. Other filters handle
  * alpha themselves (colour operations leave it alone).
  */
+#include "convert.h"
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- alpha and depth kernels ------------------------------------------------------------- */
-
-static void premultiply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *in = pp_row(&s->src, y);
-        uint8_t *out = pp_row(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            unsigned a = in[x * c + cc];
-            for (int k = 0; k < cc; k++) out[x * c + k] = (uint8_t)((in[x * c + k] * a + 127u) / 255u);
-            out[x * c + cc] = (uint8_t)a;
-        }
-    }
-}
-
-static void unpremultiply_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *in = pp_row(&s->src, y);
-        uint8_t *out = pp_row(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            unsigned a = in[x * c + cc];
-            for (int k = 0; k < cc; k++) {
-                unsigned v = a ? (in[x * c + k] * 510u + a) / (2u * a) : 0u;
-                out[x * c + k] = (uint8_t)(v > 255u ? 255u : v);
-            }
-            out[x * c + cc] = (uint8_t)a;
-        }
-    }
-}
-
-/* 16-bit colour C, alpha A: P = round(C * A / 65535). */
-static void premultiply16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            uint32_t a = in[x * c + cc];
-            for (int k = 0; k < cc; k++)
-                out[x * c + k] = (uint16_t)((in[x * c + k] * a + 32767u) / 65535u);
-            out[x * c + cc] = (uint16_t)a;
-        }
-    }
-}
-
-/* C = A ? min(65535, round(P * 65535 / A)) : 0. */
-static void unpremultiply16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            uint64_t a = in[x * c + cc];
-            for (int k = 0; k < cc; k++) {
-                uint64_t v = a ? (in[x * c + k] * 131070ull + a) / (2u * a) : 0u;
-                out[x * c + k] = (uint16_t)(v > 65535u ? 65535u : v);
-            }
-            out[x * c + cc] = (uint16_t)a;
-        }
-    }
-}
-
-/* Exact alpha for 8-bit input: colour c and alpha a (8 bits) to 16-bit premultiplied colour,
-   P = round(257 c * 257 a / 65535) = round(257 c a / 255), and A = 257 a. */
-static void premultiply8to16_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *in = pp_row(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            uint32_t a = in[x * c + cc];
-            for (int k = 0; k < cc; k++)
-                out[x * c + k] = (uint16_t)((in[x * c + k] * a * 514u + 255u) / 510u);
-            out[x * c + cc] = (uint16_t)(a * 257u);
-        }
-    }
-}
-
-/* Back from 16-bit premultiplied colour to 8 bits: a = round(A / 257),
-   c = A ? min(255, round(P * 255 / A)) : 0 (the colour divided by the exact 16-bit alpha). */
-static void unpremultiply16to8_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const int c = s->src.channels, w = s->src.width, cc = c - 1;
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint8_t *out = pp_row(&s->dst, y);
-        for (int x = 0; x < w; x++) {
-            uint32_t a = in[x * c + cc];
-            for (int k = 0; k < cc; k++) {
-                uint32_t v = a ? (in[x * c + k] * 510u + a) / (2u * a) : 0u;
-                out[x * c + k] = (uint8_t)(v > 255u ? 255u : v);
-            }
-            out[x * c + cc] = (uint8_t)((a + 128u) / 257u);
-        }
-    }
-}
-
-/* 8 -> 16 bits: v * 257 (0 -> 0, 255 -> 65535). */
-static void widen_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *in = pp_row(&s->src, y);
-        uint16_t *out = pp_row16(&s->dst, y);
-        for (size_t i = 0; i < n; i++) out[i] = (uint16_t)(in[i] * 257u);
-    }
-}
-
-/* 16 -> 8 bits: round(v / 257) = floor((v + 128) / 257) (no ties: 257 is odd). */
-static void narrow_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
-{
-    (void)band;
-    (void)scratch;
-    const size_t n = (size_t)s->src.width * (size_t)s->src.channels;
-    for (int y = y0; y < y1; y++) {
-        const uint16_t *in = pp_row16(&s->src, y);
-        uint8_t *out = pp_row(&s->dst, y);
-        for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((in[i] + 128u) / 257u);
-    }
-}
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
@@ -395,21 +255,22 @@ static pp_status run_filter_alpha(run_state *rs, const pp_filter_inst *fi, const
     memset(&mid, 0, sizeof mid);
     pp_status st = slot_alloc(rs, fi->spec, slot_geom(in, wide ? 16 : 8), &pre);
     if (st) return st;
-    pp_kernel_fn premul = !wide ? premultiply_kernel
-                        : depth == 8 ? premultiply8to16_kernel : premultiply16_kernel;
+    pp_kernel_fn premul = pp_convert_kernel(!wide ? PP_CONV_PREMUL8
+                                            : depth == 8 ? PP_CONV_PREMUL8TO16 : PP_CONV_PREMUL16);
     if ((st = run_simple(rs, premul, &in->v, &pre.v))) goto done;
     if (!wide || depth == 16) { /* unpremultiplied in place, at the depth of the input */
         if ((st = run_filter(rs, fi, &pre, out))) goto done;
         if (pp_has_alpha(out->v.channels))
-            st = run_simple(rs, wide ? unpremultiply16_kernel : unpremultiply_kernel, &out->v,
-                            &out->v);
+            st = run_simple(rs, pp_convert_kernel(wide ? PP_CONV_UNPREMUL16 : PP_CONV_UNPREMUL8),
+                            &out->v, &out->v);
         goto done;
     }
     /* 8-bit input through a 16-bit filter: back to 8 bits with the unpremultiply */
     if ((st = run_filter(rs, fi, &pre, &mid))) goto done;
     slot_free(rs, &pre);
     if ((st = slot_alloc(rs, fi->spec, slot_geom(&mid, 8), out))) goto done;
-    st = run_simple(rs, pp_has_alpha(mid.v.channels) ? unpremultiply16to8_kernel : narrow_kernel,
+    st = run_simple(rs, pp_convert_kernel(pp_has_alpha(mid.v.channels) ? PP_CONV_UNPREMUL16TO8
+                                                                        : PP_CONV_NARROW),
                     &mid.v, &out->v);
 done:
     if (st) slot_free(rs, out);
@@ -471,7 +332,8 @@ pp_status pp_image_convert_depth(pp_ctx *ctx, const pp_image *in, int depth, pp_
         }
     } else {
         if ((st = slot_alloc(&rs, "image", slot_geom(&src, depth), &dst))) goto fail;
-        if ((st = run_simple(&rs, depth == 16 ? widen_kernel : narrow_kernel, &src.v, &dst.v)))
+        if ((st = run_simple(&rs, pp_convert_kernel(depth == 16 ? PP_CONV_WIDEN : PP_CONV_NARROW),
+                              &src.v, &dst.v)))
             goto fail;
     }
     slot_free(&rs, &src);
