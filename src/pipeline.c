@@ -15,8 +15,10 @@
  *
  * Alpha: filters marked PP_ALPHA_PREMUL (smoothing, sharpening, rank and resampling filters)
  * run on premultiplied colour, p = round(c * a / 255), with alpha filtered like a colour; the
- * result is unpremultiplied, c = a ? min(255, round(p * 255 / a)) : 0. Other filters handle
- * alpha themselves (colour operations leave it alone).
+ * result is unpremultiplied, c = a ? min(255, round(p * 255 / a)) : 0. Such a filter with
+ * 16-bit kernels gets 8-bit input premultiplied into 16 bits (exact alpha: the premultiplied
+ * colour is not rounded to 8 bits between the steps). The conversions are convert.c's. Other
+ * filters handle alpha themselves (colour operations leave it alone).
  */
 #include "convert.h"
 #include "internal.h"
