@@ -128,3 +128,53 @@ Test(convert, unpremultiply_16_to_8_opaque_runs)
     free(out);
     free(in);
 }
+
+/* 16-bit RGBA both ways: premultiply P = (C A + 32767) / 65535 and unpremultiply
+   C = A ? min(65535, (131070 P + A) / (2 A)) : 0, for every A with the C (or P) that are
+   hardest: either side of the rounding boundaries of results spread over 0..65535, 0, A - 1,
+   A, A + 1, 65535. */
+static uint32_t hard16(uint32_t a, int j, int unpremul)
+{
+    const int k = j / 3, d = j % 3 - 1;
+    if (k == 0) return d < 0 ? 0 : d == 0 ? (a ? a - 1 : 0) : a;
+    if (k == 1) return d < 0 ? (a < 65535 ? a + 1 : a) : d == 0 ? 65535 : a / 2;
+    const uint64_t level = (uint64_t)(k - 2) * 65535 / 18;
+    /* premultiply: C with C A near (2 level + 1) 65535 / 2; unpremultiply: P with P 65535 / A
+       near level + 1/2 */
+    int64_t v = unpremul ? (int64_t)((2 * level + 1) * a / 131070)
+                         : (a ? (int64_t)((2 * level + 1) * 65535 / (2 * (uint64_t)a)) : 0);
+    v += d;
+    return (uint32_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+}
+
+Test(convert, premultiply_and_unpremultiply_16_every_alpha)
+{
+    const int per = 63, w = 4099, h = 1008, c = 4; /* every alpha, 63 hard values each */
+    const size_t n = (size_t)w * h;
+    uint16_t *in = malloc(n * c * sizeof *in), *out = malloc(n * c * sizeof *out);
+    cr_assert(in && out);
+    for (int unpremul = 0; unpremul <= 1; unpremul++) {
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t a = (uint32_t)((i / per) % 65536), v = hard16(a, (int)(i % per), unpremul);
+            for (int k = 0; k < 3; k++) in[i * c + k] = (uint16_t)(k == 1 ? v : v ^ (uint32_t)k);
+            in[i * c + 3] = (uint16_t)a;
+        }
+        run(unpremul ? PP_CONV_UNPREMUL16 : PP_CONV_PREMUL16, in, 16, out, 16, w, h, c);
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t a = in[i * c + 3];
+            for (int k = 0; k < 3; k++) {
+                const uint64_t v = in[i * c + k];
+                uint64_t want;
+                if (!unpremul) want = (v * a + 32767) / 65535;
+                else want = a ? (v * 131070 + a) / (2 * a) : 0;
+                if (want > 65535) want = 65535;
+                cr_assert_eq(out[i * c + k], want, "%s: %u with A %u -> %u, expected %u",
+                             unpremul ? "unpremultiply" : "premultiply", (unsigned)v, (unsigned)a,
+                             out[i * c + k], (unsigned)want);
+            }
+            cr_assert_eq(out[i * c + 3], a);
+        }
+    }
+    free(out);
+    free(in);
+}
