@@ -26,7 +26,6 @@ typedef struct geo_params {
 
 enum { G_FLIP, G_FLOP, G_TRANSPOSE, G_ROT90, G_ROT180, G_ROT270, G_CROP };
 
-#define TILE 64
 
 /* out[i] = the pixel at sp + i * step, for n pixels of c bytes (c constant per loop: 1-4
    channels of 8 bits, or 2, 4, 6, 8 bytes for 1-4 channels of 16 bits); wide: the source pixels
@@ -108,10 +107,14 @@ static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
         }
         return;
     default: /* transpose-like: output row y reads an input column, one stride per pixel */
-        for (int ty = y0; ty < y1; ty += TILE) {
-            int ty1 = ty + TILE < y1 ? ty + TILE : y1;
-            for (int tx = 0; tx < ow; tx += TILE) {
-                int tx1 = tx + TILE < ow ? tx + TILE : ow;
+    {
+        /* tiles of 128 x 128 pixels of up to 4 bytes, 64 x 64 of 6 or 8 (the faster at
+           4608x3072 on the development machine) */
+        const int tile = c <= 4 ? 128 : 64;
+        for (int ty = y0; ty < y1; ty += tile) {
+            int ty1 = ty + tile < y1 ? ty + tile : y1;
+            for (int tx = 0; tx < ow; tx += tile) {
+                int tx1 = tx + tile < ow ? tx + tile : ow;
                 for (int y = ty; y < ty1; y++) {
                     uint8_t *out = pp_row(&s->dst, y);
                     int sx, sy0;
@@ -126,6 +129,7 @@ static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
             }
         }
         return;
+    }
     }
 }
 
