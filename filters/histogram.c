@@ -53,6 +53,25 @@ typedef struct hist_params {
     int fast;       /* pp_lut_fast() */
 } hist_params;
 
+/* The three stages of a reduction (the file's comment): count in bands of a fixed height into
+   per-band slots, combine serially, apply; the same parameters for all three. Returns the
+   count stage (for its scratch). */
+static pp_stage_tmpl *add_reduction(pp_plan *plan, int band_rows, pp_kernel_fn count,
+                                    pp_kernel_fn combine, pp_kernel_fn apply,
+                                    const void *params, size_t size)
+{
+    pp_stage_tmpl *first = pp_plan_add_stage(plan, count, PP_BUF_IN, PP_BUF_OUT);
+    first->band_rows = band_rows;
+    memcpy(first->params, params, size);
+    pp_stage_tmpl *st = pp_plan_add_stage(plan, combine, PP_BUF_IN, PP_BUF_OUT);
+    st->rows = 1;
+    st->serial = 1;
+    memcpy(st->params, params, size);
+    st = pp_plan_add_stage(plan, apply, PP_BUF_IN, PP_BUF_OUT);
+    memcpy(st->params, params, size);
+    return first;
+}
+
 /* ---- stage 1: per-band counts ------------------------------------------------------------- */
 
 /* Adds four sets of 32-bit counts (for up to 3 channels) into the band's 64-bit slot. */
@@ -323,17 +342,7 @@ static pp_status plan_equalize16(const pp_geom *in, pp_plan *plan)
     for (int k = 0; k < in->channels; k++)
         hp.look.off[k] = k < hp.ncolour ? k * BINS16 : -1;
 
-    pp_stage_tmpl *st = pp_plan_add_stage(plan, count16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->band_rows = (int)br;
-    memcpy(st->params, &hp, sizeof hp);
-
-    st = pp_plan_add_stage(plan, combine16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->rows = 1;
-    st->serial = 1;
-    memcpy(st->params, &hp, sizeof hp);
-
-    st = pp_plan_add_stage(plan, apply16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    memcpy(st->params, &hp, sizeof hp);
+    add_reduction(plan, (int)br, count16_kernel, combine16_kernel, apply16_kernel, &hp, sizeof hp);
     return PP_OK;
 }
 
@@ -443,17 +452,7 @@ static pp_status plan_normalize16(const pp_geom *in, pp_plan *plan)
     minmax16_params mp = {nb, pp_affine16_fast(), (size_t)nb * MM_SLOT};
     plan->partial_bytes = mp.aff_off + sizeof(pp_affine16);
 
-    pp_stage_tmpl *st = pp_plan_add_stage(plan, minmax16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->band_rows = (int)br;
-    memcpy(st->params, &mp, sizeof mp);
-
-    st = pp_plan_add_stage(plan, gains16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->rows = 1;
-    st->serial = 1;
-    memcpy(st->params, &mp, sizeof mp);
-
-    st = pp_plan_add_stage(plan, stretch16_kernel, PP_BUF_IN, PP_BUF_OUT);
-    memcpy(st->params, &mp, sizeof mp);
+    add_reduction(plan, (int)br, minmax16_kernel, gains16_kernel, stretch16_kernel, &mp, sizeof mp);
     return PP_OK;
 }
 
@@ -472,18 +471,9 @@ static pp_status plan_hist(const pp_geom *in, pp_plan *plan, int op)
                       pp_lut_fast()};
     plan->partial_bytes = hp.lut_off + 3 * 256;
 
-    pp_stage_tmpl *st = pp_plan_add_stage(plan, count_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->band_rows = br;
+    pp_stage_tmpl *st =
+        add_reduction(plan, br, count_kernel, combine_kernel, apply_kernel, &hp, sizeof hp);
     st->scratch_bytes = 4 * 3 * 256 * sizeof(uint32_t);
-    memcpy(st->params, &hp, sizeof hp);
-
-    st = pp_plan_add_stage(plan, combine_kernel, PP_BUF_IN, PP_BUF_OUT);
-    st->rows = 1;
-    st->serial = 1;
-    memcpy(st->params, &hp, sizeof hp);
-
-    st = pp_plan_add_stage(plan, apply_kernel, PP_BUF_IN, PP_BUF_OUT);
-    memcpy(st->params, &hp, sizeof hp);
     return PP_OK;
 }
 
