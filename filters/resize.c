@@ -28,8 +28,9 @@
  * Alpha: premultiplied (pipeline.c), as Pillow does for RGBA. Since resize takes 16 bits, 8-bit
  * input with alpha is premultiplied into 16 bits and goes through the 16-bit loops (exact alpha).
  * 16 bits: the same windows and kernel, the normalised weights as floats (not quantised); the
- * horizontal pass sums w_j * in_j in float (taps in window order) into a float intermediate
- * clamped to [0, 65535], not rounded; the vertical pass sums in float (rows in window order),
+ * horizontal pass sums w_j * in_j in float by fused multiply-adds (taps in window order) into a
+ * float intermediate clamped to [0, 65535], not rounded; the vertical pass sums in float the same
+ * way (rows in window order, from the first row's rounded product),
  * rounds half away from zero and clamps to 0..65535. Within 1 level of the double evaluation
  * (tests/test_depth16_resize.c). An unchanged axis has the weight 1: exact. nearest copies samples.
  * Accuracy (tests/test_reference.c): within 1 level of Pillow for all three kernels, enlarging
@@ -810,10 +811,10 @@ static void nearest_kernel(const pp_stage *s, int y0, int y1, int band, void *sc
 /* The same resampling on 0..65535 with the normalised weights as floats (no Q14): the
    horizontal pass sums w_j * in_j in float, taps in window order, into an intermediate clamped to
    [0, 65535] and not rounded; the vertical pass sums w_j * row_j in float, rows in window order,
-   rounds half away from zero and clamps. Every loop adds the same products in the same order
-   (the vectorised ones run across output samples, never across taps, and no variant may fuse a
-   multiply-add: the AVX2 one is built without FMA), so every variant and backend gives the same
-   bytes. */
+   rounds half away from zero and clamps. Each product is added by a fused multiply-add (one
+   rounding: acc = fma(w_j, x_j, acc), the horizontal sum from 0, the vertical one from the
+   rounded product w_0 row_0), in the same order in every loop (the vectorised ones run across
+   output samples, never across taps), so every variant and backend gives the same bytes. */
 static inline __attribute__((always_inline)) void
 hpass16(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, float *h,
         const int C)
@@ -824,7 +825,7 @@ hpass16(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, 
         const uint16_t *px = in + (size_t)j0 * C;
         float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
         for (int j = 0; j < cnt; j++)
-            for (int k = 0; k < C; k++) acc[k] += w[j] * (float)px[j * C + k];
+            for (int k = 0; k < C; k++) acc[k] = fmaf(w[j], (float)px[j * C + k], acc[k]);
         for (int k = 0; k < C; k++) {
             const float v = acc[k];
             h[(size_t)x * C + k] = v > 0.0f ? (v < 65535.0f ? v : 65535.0f) : 0.0f;
@@ -832,8 +833,9 @@ hpass16(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, 
     }
 }
 
-static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx,
-                        float *h, int c)
+static inline __attribute__((always_inline)) void
+hpass16_body(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, float *h,
+             int c)
 {
     switch (c) {
     case 1: hpass16(in, tw, xb, xw, kx, h, 1); break;
@@ -841,6 +843,12 @@ static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const flo
     case 3: hpass16(in, tw, xb, xw, kx, h, 3); break;
     default: hpass16(in, tw, xb, xw, kx, h, 4); break;
     }
+}
+
+static void hpass16_any(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx,
+                        float *h, int c)
+{
+    hpass16_body(in, tw, xb, xw, kx, h, c);
 }
 
 static inline __attribute__((always_inline)) void
@@ -854,7 +862,7 @@ vpass16_body(const float *const *rows, const float *w, int cnt, size_t from, siz
         for (size_t i = 0; i < len; i++) acc[i] = w0 * r0[i];
         for (int j = 1; j < cnt; j++) {
             const float *row = rows[j] + i0, wj = w[j];
-            for (size_t i = 0; i < len; i++) acc[i] += wj * row[i];
+            for (size_t i = 0; i < len; i++) acc[i] = fmaf(wj, row[i], acc[i]);
         }
         for (size_t i = 0; i < len; i++) {
             const float v = acc[i];
@@ -870,30 +878,69 @@ static void vpass16_scalar(const float *const *rows, const float *w, int cnt, si
 }
 
 #ifdef PP_X86
+/* The scalar loops built with FMA (fmaf is one instruction there), for the vector loops' tails
+   and short groups. */
+__attribute__((target("avx2,fma"))) static void
+hpass16_fma(const uint16_t *in, int tw, const int32_t *xb, const float *xw, int kx, float *h, int c)
+{
+    hpass16_body(in, tw, xb, xw, kx, h, c);
+}
+
+__attribute__((target("avx2,fma"))) static void
+vpass16_fma(const float *const *rows, const float *w, int cnt, size_t from, size_t n,
+            uint16_t *out)
+{
+    vpass16_body(rows, w, cnt, from, n, out);
+}
+
 /* 8 output samples: the scalar sum and rounding (max(v, 0) + 0.5 truncated, at most 65535:
    the scalar cases), as 8 int32. */
-static inline __attribute__((always_inline, target("avx2,no-fma"))) __m256i
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256i
 vsum16(const float *const *rows, const float *w, int cnt, size_t i)
 {
     __m256 acc = _mm256_mul_ps(_mm256_set1_ps(w[0]), _mm256_loadu_ps(rows[0] + i));
     for (int j = 1; j < cnt; j++)
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows[j] + i)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows[j] + i), acc);
     acc = _mm256_add_ps(_mm256_max_ps(acc, _mm256_setzero_ps()), _mm256_set1_ps(0.5f));
     return _mm256_cvttps_epi32(_mm256_min_ps(acc, _mm256_set1_ps(65535.0f)));
 }
 
-/* The same sums, 16 output samples a step (AVX2 without FMA: the products are rounded, then
-   added, as in the scalar loop). */
-__attribute__((target("avx2,no-fma"))) static void
-vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+/* The same sums, 16 output samples a step. */
+__attribute__((target("avx2,fma"))) static void
+vpass16_avx2(const float *const *rows, const float *w, int cnt, size_t from, size_t n,
+             uint16_t *out)
 {
-    size_t i = 0;
+    size_t i = from;
     for (; i + 16 <= n; i += 16) {
         const __m256i a = vsum16(rows, w, cnt, i), b = vsum16(rows, w, cnt, i + 8);
         const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
         _mm256_storeu_si256((void *)(out + i), p);
     }
-    vpass16_scalar(rows, w, cnt, i, n, out);
+    vpass16_fma(rows, w, cnt, i, n, out);
+}
+
+/* The same sums, 32 output samples a step in two chains of 16 lanes. */
+static inline __attribute__((always_inline, target("avx512f"))) __m512
+vsum16_512(const float *const *rows, const float *w, int cnt, size_t i)
+{
+    __m512 acc = _mm512_mul_ps(_mm512_set1_ps(w[0]), _mm512_loadu_ps(rows[0] + i));
+    for (int j = 1; j < cnt; j++)
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_loadu_ps(rows[j] + i), acc);
+    acc = _mm512_add_ps(_mm512_max_ps(acc, _mm512_setzero_ps()), _mm512_set1_ps(0.5f));
+    return _mm512_min_ps(acc, _mm512_set1_ps(65535.0f));
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void
+vpass16_avx512(const float *const *rows, const float *w, int cnt, size_t n, uint16_t *out)
+{
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512 a = vsum16_512(rows, w, cnt, i), b = vsum16_512(rows, w, cnt, i + 16);
+        _mm256_storeu_si256((void *)(out + i), _mm512_cvtepi32_epi16(_mm512_cvttps_epi32(a)));
+        _mm256_storeu_si256((void *)(out + i + 16),
+                            _mm512_cvtepi32_epi16(_mm512_cvttps_epi32(b)));
+    }
+    vpass16_avx2(rows, w, cnt, i, n, out);
 }
 #endif
 
@@ -961,7 +1008,7 @@ static void build_groups16(const resize_params *p, int c, int n, int m, const in
 }
 
 #ifdef PP_X86
-__attribute__((target("avx2,no-fma"))) static void
+__attribute__((target("avx2,fma"))) static void
 hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
              const int32_t *xb, const float *xw, float *h, int c, int tw)
 {
@@ -989,8 +1036,8 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
                                 _mm_unpacklo_epi64(_mm_loadl_epi64((const void *)a),
                                                    _mm_loadl_epi64((const void *)b)));
                             const float *w = (const float *)(const void *)(blk + q * gb + 64);
-                            acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
-                                                                         _mm256_cvtepi32_ps(v)));
+                            acc[q] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * t),
+                                                     _mm256_cvtepi32_ps(v), acc[q]);
                         }
                     for (int q = 0; q < 4; q++) {
                         const __m256 r = _mm256_min_ps(_mm256_max_ps(acc[q], zero), top);
@@ -1008,7 +1055,7 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
             }
             if (hdr[1]) {
                 const int x0 = 2 * g, nx = tw - x0 < 2 ? tw - x0 : 2;
-                hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+                hpass16_fma(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
                             h + (size_t)x0 * c, c);
                 continue;
             }
@@ -1019,8 +1066,7 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
                 const __m128i va = _mm_loadl_epi64((const void *)(a + (size_t)t * c)),
                               vb = _mm_loadl_epi64((const void *)(b + (size_t)t * c));
                 const __m256i v = _mm256_cvtepu16_epi32(_mm_unpacklo_epi64(va, vb));
-                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
-                                                       _mm256_cvtepi32_ps(v)));
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * t), _mm256_cvtepi32_ps(v), acc);
             }
             acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
             float *o = h + (size_t)g * 2 * c;
@@ -1040,7 +1086,7 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
         if (hdr[1]) { /* the pixels of these samples, by the scalar loop */
             const int x0 = g * 8 / c, x1 = (g * 8 + 7) / c + 1;
             const int nx = (x1 < tw ? x1 : tw) - x0;
-            hpass16_any(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
+            hpass16_fma(in, nx, xb + 2 * (size_t)x0, xw + (size_t)x0 * p->kx, p->kx,
                         h + (size_t)x0 * c, c);
             continue;
         }
@@ -1050,8 +1096,7 @@ hpass16_avx2(const uint16_t *in, const resize_params *p, const uint8_t *groups,
         for (int t = 0; t < hdr[0]; t++) {
             const __m256i v = _mm256_and_si256(
                 _mm256_i32gather_epi32((const int *)(const void *)in, idx, 2), low);
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(w + 8 * t),
-                                                   _mm256_cvtepi32_ps(v)));
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * t), _mm256_cvtepi32_ps(v), acc);
             idx = _mm256_add_epi32(idx, step);
         }
         acc = _mm256_min_ps(_mm256_max_ps(acc, zero), top);
@@ -1101,8 +1146,12 @@ static void resample16_kernel(const pp_stage *s, int y0, int y1, int band, void 
         const float *w = yw + (size_t)y * p->ky;
         uint16_t *out = pp_row16(&s->dst, y);
 #ifdef PP_X86
-        if (p->isa != ISA_SCALAR) {
-            vpass16_avx2(rows, w, cnt, n, out);
+        if (p->isa == ISA_AVX512) {
+            vpass16_avx512(rows, w, cnt, n, out);
+            continue;
+        }
+        if (p->isa == ISA_AVX2) {
+            vpass16_avx2(rows, w, cnt, 0, n, out);
             continue;
         }
 #endif
@@ -1235,6 +1284,9 @@ static pp_status plan_resize(const pp_params *p, const pp_geom *in, pp_plan *pla
         rp.yb = rp.xw + align64((size_t)tw * rp.kx * sizeof(float));
         rp.yw = rp.yb + align64((size_t)th * 8);
         rp.isa = pick_isa();
+#ifdef PP_X86
+        if (!__builtin_cpu_supports("fma")) rp.isa = ISA_SCALAR; /* the vector loops fuse */
+#endif
         rp.xg = rp.yw + align64((size_t)th * rp.ky * sizeof(float));
         if (rp.isa != ISA_SCALAR && in->width != (int)tw)
             rp.ngroups = (int)(in->channels >= 3 ? (tw + 1) / 2 : (tw * in->channels + 7) / 8);
@@ -1309,8 +1361,9 @@ static const pp_filter_def defs[] = {
       "nearest: in = floor(t), t = (i + 0.5) n/m accumulated in double as Pillow's NEAREST. "
       "Premultiplied alpha. "
       "16 bits: the same windows with the normalised weights as floats (no Q14); the horizontal "
-      "pass sums in float, taps in order, into an intermediate clamped to [0, 65535] and not "
-      "rounded; the vertical pass sums in float, rounds half away from zero and clamps to "
+      "pass sums in float with fused multiply-adds, taps in order, into an intermediate clamped "
+      "to [0, 65535] and not rounded; the vertical pass sums in float the same way (from the "
+      "first row's rounded product), rounds half away from zero and clamps to "
       "0..65535; within 1 level of the definition in double, the same bytes on every backend; "
       "an axis of unchanged size is copied, nearest copies the samples. 8-bit input with alpha "
       "is resampled this way too (premultiplied into 16 bits: exact alpha).", NULL, 0},
