@@ -3,7 +3,8 @@
 # progress callback: the file in flight stops between bands instead of being finished, no
 # partial or temporary output remains, no worker process is left, batch's report ends with the
 # signal and exit 130, and both commands exit 130. The images are generated here (noise, so
-# that bilateral:d=30 takes seconds a file). Usage: bash tests/cli_interrupt.sh PIXPOOL REPO_ROOT
+# that bilateral:d=30 takes seconds a file on any machine: 1200x1200 and 2000x2000, several times
+# what a fast core does in the second before the signal). Usage: bash tests/cli_interrupt.sh PIXPOOL REPO_ROOT
 set -u
 PP=$1
 ROOT=$2
@@ -22,8 +23,8 @@ from PIL import Image
 t = sys.argv[1]
 rng = np.random.default_rng(5)
 for i in range(6):
-    Image.fromarray(rng.integers(0, 256, (400, 400, 3)).astype("uint8")).save(f"{t}/in/n{i}.png")
-Image.fromarray(rng.integers(0, 256, (600, 600, 3)).astype("uint8")).save(f"{t}/one/big.png")
+    Image.fromarray(rng.integers(0, 256, (1200, 1200, 3)).astype("uint8")).save(f"{t}/in/n{i}.png")
+Image.fromarray(rng.integers(0, 256, (2000, 2000, 3)).astype("uint8")).save(f"{t}/one/big.png")
 EOF
 
 # left_over: processes still running whose command line names this test's folder
@@ -75,9 +76,10 @@ rc=$?
 grep -q '"not_done":1' "$T/one.jsonl" && ok || bad "report: not_done is not 1: $(tail -1 "$T/one.jsonl")"
 [[ -z $(find "$T" -name '.*pp-tmp*') ]] && ok || bad "one-file batch: temporary file left"
 
-# bench: SIGINT during a run exits 130 at the next band, on every backend, with no worker left
+# bench: SIGINT during a run exits 130 at the next band, on every backend, with no worker left.
+# A run on one worker is one band, so the signal waits for it: a 1200x1200 file keeps that short
 for b in serial openmp fork; do
-  "$PP" bench -b "$b" -j 2 --no-startup -f bilateral:d=30 "$T/one/big.png" >"$T/bench.out" 2>"$T/bench.err" &
+  "$PP" bench -b "$b" -j 2 --no-startup -f bilateral:d=30 "$T/in/n0.png" >"$T/bench.out" 2>"$T/bench.err" &
   pid=$!
   sleep 1
   kill -INT $pid
