@@ -21,6 +21,7 @@ unsigned pp_cpu_features(void)
     if (__builtin_cpu_supports("avx512bw")) f |= PP_CPU_AVX512BW;
     if (__builtin_cpu_supports("avx512vbmi")) f |= PP_CPU_AVX512VBMI;
     if (__builtin_cpu_supports("avx512vnni")) f |= PP_CPU_AVX512VNNI;
+    if (__builtin_cpu_supports("avx512vl")) f |= PP_CPU_AVX512VL;
 #endif
     atomic_store_explicit(&features, f, memory_order_relaxed);
     return f & ~KNOWN;

@@ -25,6 +25,7 @@ enum {
     PP_CPU_AVX512BW = 1u << 2,
     PP_CPU_AVX512VBMI = 1u << 3,
     PP_CPU_AVX512VNNI = 1u << 4,
+    PP_CPU_AVX512VL = 1u << 5,
 };
 
 /* The PP_CPU_* features of this CPU, detected on the first call (filters/cpu.c). */

@@ -13,15 +13,18 @@
  *   rotate:270 clockwise: out(x, y) = in(W-1-y, x)
  *   crop:x,y,width,height  out(i, j) = in(x+i, y+j); width/height 0 mean "to the edge"
  */
+#include "cpu.h"
 #include "internal.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct geo_params {
     int op; /* see enum */
     int x, y;
+    bool blocks; /* transpose-like ops may move 4 x 4 pixel blocks with AVX-512 VBMI */
 } geo_params;
 
 enum { G_FLIP, G_FLOP, G_TRANSPOSE, G_ROT90, G_ROT180, G_ROT270, G_CROP };
@@ -81,6 +84,68 @@ static inline void copy_px(uint8_t *d, const uint8_t *s, int c)
     }
 }
 
+/* Output row y, columns [tx, tx1), of a transpose-like op, one pixel at a time. */
+static void scalar_column(const pp_stage *s, const geo_params *p, int y, int tx, int tx1, int c)
+{
+    const int W = s->src.width, H = s->src.height;
+    uint8_t *out = pp_row(&s->dst, y);
+    int sx, sy0;
+    ptrdiff_t step = (ptrdiff_t)s->src.stride;
+    if (p->op == G_TRANSPOSE) sx = y, sy0 = tx;
+    else if (p->op == G_ROT90) sx = y, sy0 = H - 1 - tx, step = -step;
+    else sx = W - 1 - y, sy0 = tx; /* G_ROT270 */
+    const uint8_t *sp = pp_row(&s->src, sy0) + (size_t)sx * c;
+    const ptrdiff_t pf = (p->op == G_ROT270 ? -1 : 1) * (c <= 4 ? 64 : 128);
+    column_copy(out + (size_t)tx * c, sp, step, tx1 - tx, c, sx < W - 1, pf);
+}
+
+#ifdef PP_X86
+/* Whether block_rows() is used for pixels of c bytes: 8-bit RGB and RGBA, where it measured
+   10-15% faster than the scalar loop (4608x3072 rotate 90, transpose). It works for any c up to
+   8 (4 pixels fit a 256-bit half), but 16-bit RGB / RGBA measured 25-40% slower than the
+   scalar 6- and 8-byte moves. */
+static inline bool block_bytes_ok(int c) { return c == 3 || c == 4; }
+
+/* Output rows [y, y + 4) x columns [x0, x1) (x1 - x0 a multiple of 4) of a transpose-like op,
+   in blocks of 4 x 4 pixels: four source rows' 4 pixels (4c <= 32 bytes each, masked loads)
+   go into two registers, and two byte permutes (vpermi2b) give the four output rows, written
+   with masked stores. src_col: the source column of the block's first column of source pixels
+   (the lowest); rev: output row y + j reads source column src_col + 3 - j (rotate 270), else
+   src_col + j; the source row of output column x is sy(x) = sy0 + (x - x0) * dir rows. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) static void
+block_rows(const pp_view *src, const pp_view *dst, int y, int x0, int x1, int src_col, bool rev,
+           int sy0, int dir, int c)
+{
+    uint8_t idx_bytes[2][64];
+    for (int j = 0; j < 4; j++) {
+        const int o = rev ? 3 - j : j; /* the column within the block's source pixels */
+        for (int k = 0; k < 4; k++)
+            for (int b = 0; b < c; b++)
+                idx_bytes[j >> 1][32 * (j & 1) + k * c + b] = (uint8_t)(32 * k + o * c + b);
+        for (int b = 4 * c; b < 32; b++) idx_bytes[j >> 1][32 * (j & 1) + b] = 0;
+    }
+    const __m512i ix0 = _mm512_loadu_si512(idx_bytes[0]), ix1 = _mm512_loadu_si512(idx_bytes[1]);
+    const __mmask32 m = (__mmask32)((1ull << (4 * c)) - 1);
+    const ptrdiff_t step = (ptrdiff_t)src->stride * dir;
+    const uint8_t *sp = pp_row(src, sy0) + (size_t)src_col * c;
+    uint8_t *o0 = pp_row(dst, y), *o1 = pp_row(dst, y + 1), *o2 = pp_row(dst, y + 2),
+            *o3 = pp_row(dst, y + 3);
+    for (int x = x0; x < x1; x += 4, sp += 4 * step) {
+        const __m256i l0 = _mm256_maskz_loadu_epi8(m, sp), l1 = _mm256_maskz_loadu_epi8(m, sp + step),
+                      l2 = _mm256_maskz_loadu_epi8(m, sp + 2 * step),
+                      l3 = _mm256_maskz_loadu_epi8(m, sp + 3 * step);
+        const __m512i a = _mm512_inserti64x4(_mm512_castsi256_si512(l0), l1, 1);
+        const __m512i b = _mm512_inserti64x4(_mm512_castsi256_si512(l2), l3, 1);
+        const __m512i p0 = _mm512_permutex2var_epi8(a, ix0, b), p1 = _mm512_permutex2var_epi8(a, ix1, b);
+        const size_t off = (size_t)x * c;
+        _mm256_mask_storeu_epi8(o0 + off, m, _mm512_castsi512_si256(p0));
+        _mm256_mask_storeu_epi8(o1 + off, m, _mm512_extracti64x4_epi64(p0, 1));
+        _mm256_mask_storeu_epi8(o2 + off, m, _mm512_castsi512_si256(p1));
+        _mm256_mask_storeu_epi8(o3 + off, m, _mm512_extracti64x4_epi64(p1, 1));
+    }
+}
+#endif
+
 static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratch)
 {
     (void)band;
@@ -115,17 +180,23 @@ static void geo_kernel(const pp_stage *s, int y0, int y1, int band, void *scratc
             int ty1 = ty + tile < y1 ? ty + tile : y1;
             for (int tx = 0; tx < ow; tx += tile) {
                 int tx1 = tx + tile < ow ? tx + tile : ow;
-                for (int y = ty; y < ty1; y++) {
-                    uint8_t *out = pp_row(&s->dst, y);
-                    int sx, sy0;
-                    ptrdiff_t step = (ptrdiff_t)s->src.stride;
-                    if (p->op == G_TRANSPOSE) sx = y, sy0 = tx;
-                    else if (p->op == G_ROT90) sx = y, sy0 = H - 1 - tx, step = -step;
-                    else sx = W - 1 - y, sy0 = tx; /* G_ROT270 */
-                    const uint8_t *sp = pp_row(&s->src, sy0) + (size_t)sx * c;
-                    const ptrdiff_t pf = (p->op == G_ROT270 ? -1 : 1) * (c <= 4 ? 64 : 128);
-                    column_copy(out + (size_t)tx * c, sp, step, tx1 - tx, c, sx < W - 1, pf);
+                int y = ty;
+#ifdef PP_X86
+                if (p->blocks && block_bytes_ok(c)) {
+                    const int bx1 = tx + (tx1 - tx) / 4 * 4;
+                    for (; bx1 > tx && y + 4 <= ty1; y += 4) {
+                        if (p->op == G_TRANSPOSE)
+                            block_rows(&s->src, &s->dst, y, tx, bx1, y, false, tx, 1, c);
+                        else if (p->op == G_ROT90)
+                            block_rows(&s->src, &s->dst, y, tx, bx1, y, false, H - 1 - tx, -1, c);
+                        else
+                            block_rows(&s->src, &s->dst, y, tx, bx1, W - 4 - y, true, tx, 1, c);
+                        for (int j = 0; j < 4 && bx1 < tx1; j++) /* the last columns */
+                            scalar_column(s, p, y + j, bx1, tx1, c);
+                    }
                 }
+#endif
+                for (; y < ty1; y++) scalar_column(s, p, y, tx, tx1, c);
             }
         }
         return;
@@ -141,7 +212,10 @@ static pp_status plan_geo(const pp_geom *in, pp_plan *plan, int op, int swap)
         plan->out.height = in->width;
     }
     pp_stage_tmpl *st = pp_plan_add_stage(plan, geo_kernel, PP_BUF_IN, PP_BUF_OUT);
-    PP_PARAMS_OF(geo_params, st)->op = op;
+    geo_params *gp = PP_PARAMS_OF(geo_params, st);
+    gp->op = op;
+    gp->blocks = pp_cpu_has(PP_CPU_AVX512F | PP_CPU_AVX512BW | PP_CPU_AVX512VL | PP_CPU_AVX512VBMI) &&
+                 !(getenv("PIXPOOL_GEOMETRY_ISA") && !strcmp(getenv("PIXPOOL_GEOMETRY_ISA"), "scalar"));
     return PP_OK;
 }
 
