@@ -485,6 +485,47 @@ Test(exact, rotate)
     CHECK("rotate:angle=270", 2, 1, 4, in4, 1, 2, 4, want4b);
 }
 
+/* The transposes on 1-4 channels at sizes around the 4 x 4 blocks and 128-pixel tiles of the
+   AVX-512 path: every output pixel is its definition's input pixel, and the scalar loop
+   (PIXPOOL_GEOMETRY_ISA=scalar) gives the same bytes. */
+Test(exact, transpose_blocks_match_definition)
+{
+    pp_ctx *ctx = th_ctx(PP_BACKEND_SERIAL, 1);
+    static const int sizes[][2] = {{1, 1}, {3, 5}, {4, 4}, {7, 9}, {8, 13}, {131, 67}, {260, 133}};
+    static const char *const specs[] = {"transpose", "rotate:angle=90", "rotate:angle=270"};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int c = 1; c <= 4; c++) {
+            const int w = sizes[z][0], h = sizes[z][1];
+            pp_image *in = th_random_image(ctx, w, h, c, (uint32_t)(7 * z + c));
+            for (int k = 0; k < 3; k++) {
+                pp_image *out = NULL, *ref = NULL;
+                cr_assert_eq(pp_apply(ctx, specs[k], in, &out), PP_OK, "%s", pp_ctx_last_error(ctx));
+                cr_assert_eq(setenv("PIXPOOL_GEOMETRY_ISA", "scalar", 1), 0);
+                pp_status rc = pp_apply(ctx, specs[k], in, &ref);
+                unsetenv("PIXPOOL_GEOMETRY_ISA");
+                cr_assert_eq(rc, PP_OK, "%s", pp_ctx_last_error(ctx));
+                cr_assert(th_same(ref, out), "%s on %dx%dx%d: the block loop differs", specs[k], w,
+                          h, c);
+                cr_assert_eq(pp_image_width(out), h);
+                const uint8_t *src = pp_image_data(in), *dst = pp_image_data(out);
+                const size_t ss = pp_image_stride(in), ds = pp_image_stride(out);
+                for (int y = 0; y < w; y++)
+                    for (int x = 0; x < h; x++) {
+                        int sx = y, sy = x; /* transpose: out(x, y) = in(y, x) */
+                        if (k == 1) sy = h - 1 - x;              /* in(y, H-1-x) */
+                        if (k == 2) sx = w - 1 - y;              /* in(W-1-y, x) */
+                        cr_assert_arr_eq(dst + (size_t)y * ds + (size_t)x * c,
+                                         src + (size_t)sy * ss + (size_t)sx * c, (size_t)c,
+                                         "%s on %dx%dx%d: pixel %d,%d", specs[k], w, h, c, x, y);
+                    }
+                pp_image_free(out);
+                pp_image_free(ref);
+            }
+            pp_image_free(in);
+        }
+    pp_ctx_free(ctx);
+}
+
 Test(exact, crop)
 {
     static const uint8_t c1[] = {2, 3, 5, 6};
