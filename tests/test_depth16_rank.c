@@ -276,7 +276,11 @@ Test(depth16_rank, median_radius2_histogram)
 {
     check_rank("median:radius=2,method=histogram", OP_MEDIAN, 2);
 }
-Test(depth16_rank, median_radius3_histogram) { check_rank("median:radius=3", OP_MEDIAN, 3); }
+Test(depth16_rank, median_radius3_network) { check_rank("median:radius=3", OP_MEDIAN, 3); }
+Test(depth16_rank, median_radius3_histogram)
+{
+    check_rank("median:radius=3,method=histogram", OP_MEDIAN, 3);
+}
 Test(depth16_rank, median_radius7_histogram) { check_rank("median:radius=7", OP_MEDIAN, 7); }
 /* a window far wider than the small images: mostly replicated edge pixels */
 Test(depth16_rank, median_radius12_histogram) { check_rank("median:radius=12", OP_MEDIAN, 12); }
@@ -375,6 +379,7 @@ Test(depth16_rank, rank_8bit_alpha_exact)
     for (int c = 2; c <= 4; c += 2) {
         check_rank8_alpha("median", OP_MEDIAN, 1, 45, 7, c, 3u + (uint32_t)c);
         check_rank8_alpha("median:radius=2", OP_MEDIAN, 2, 45, 7, c, 4u + (uint32_t)c);
+        check_rank8_alpha("median:radius=3", OP_MEDIAN, 3, 70, 9, c, 6u + (uint32_t)c);
         check_rank8_alpha("median:radius=4", OP_MEDIAN, 4, 19, 9, c, 5u + (uint32_t)c);
         check_rank8_alpha("erode:radius=2", OP_ERODE, 2, 19, 9, c, 6u + (uint32_t)c);
         check_rank8_alpha("dilate:radius=1", OP_DILATE, 1, 19, 9, c, 7u + (uint32_t)c);

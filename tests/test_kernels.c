@@ -148,7 +148,7 @@ Test(kernels, box_equals_naive_window_mean)
 
 static int cmp_u8(const void *a, const void *b) { return *(const uint8_t *)a - *(const uint8_t *)b; }
 
-/* median: the selection network (radius 1, 2), the sliding histogram and a plain sort agree */
+/* median: the selection network (radius 1-3), the sliding histogram and a plain sort agree */
 Test(kernels, median_network_histogram_and_sort_agree)
 {
     pp_ctx *ctx = th_ctx(PP_BACKEND_OPENMP, 2);
@@ -160,7 +160,7 @@ Test(kernels, median_network_histogram_and_sort_agree)
             /* also long runs of equal values, where ties matter */
             uint8_t *d = pp_image_data(in);
             for (int i = 0; i < w * h * c; i += 7) d[i] = d[i] & 0xC0;
-            for (int r = 1; r <= 2; r++) {
+            for (int r = 1; r <= 3; r++) {
                 char a[64], b[64];
                 snprintf(a, sizeof a, "median:radius=%d", r);
                 snprintf(b, sizeof b, "median:radius=%d,method=histogram", r);
@@ -170,7 +170,7 @@ Test(kernels, median_network_histogram_and_sort_agree)
                 for (int y = 0; y < h; y++)
                     for (int x = 0; x < w; x++)
                         for (int k = 0; k < c; k++) {
-                            uint8_t v[25];
+                            uint8_t v[49];
                             int m = 0;
                             for (int dy = -r; dy <= r; dy++)
                                 for (int dx = -r; dx <= r; dx++) {
@@ -221,6 +221,96 @@ Test(kernels, median_networks_zero_one_principle)
 {
     check_network(pp_median9_net, sizeof pp_median9_net / 2, 9, PP_MEDIAN9_OUT);
     check_network(pp_median25_net, sizeof pp_median25_net / 2, 25, PP_MEDIAN25_OUT);
+}
+
+/* The median-of-49 network, built again here as median_net.h says: Batcher's odd-even merge
+   sort on 64 wires (a sorting network), the comparators that touch a padding wire (>= 49)
+   dropped, then the ones that cannot reach wire 24 (a backward walk). The table must be exactly
+   that list, in that order: then it selects the median because the sort does. */
+Test(kernels, median49_network_is_pruned_batcher)
+{
+    enum { N = 64, M = 49 };
+    static uint8_t all[1024][2];
+    int n = 0;
+    for (int p = 1; p < N; p *= 2)
+        for (int k = p; k >= 1; k /= 2)
+            for (int j = k % p; j <= N - 1 - k; j += 2 * k)
+                for (int i = 0; i <= (k - 1 < N - j - k - 1 ? k - 1 : N - j - k - 1); i++)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < M) {
+                        all[n][0] = (uint8_t)(i + j);
+                        all[n][1] = (uint8_t)(i + j + k);
+                        n++;
+                    }
+    bool need[M] = {false};
+    need[M / 2] = true;
+    bool keep[1024] = {false};
+    int kept = 0;
+    for (int q = n - 1; q >= 0; q--)
+        if (need[all[q][0]] || need[all[q][1]]) {
+            keep[q] = true;
+            need[all[q][0]] = need[all[q][1]] = true;
+            kept++;
+        }
+    const int ncmp = (int)(sizeof pp_median49_net / 2);
+    cr_assert_eq(kept, ncmp, "pruned Batcher has %d comparators, the table %d", kept, ncmp);
+    cr_assert_eq(PP_MEDIAN49_OUT, M / 2);
+    int t = 0;
+    for (int q = 0; q < n; q++)
+        if (keep[q]) {
+            cr_assert(all[q][0] == pp_median49_net[t][0] && all[q][1] == pp_median49_net[t][1],
+                      "comparator %d is {%d, %d}, expected {%d, %d}", t, pp_median49_net[t][0],
+                      pp_median49_net[t][1], all[q][0], all[q][1]);
+            t++;
+        }
+}
+
+/* And the network itself on inputs: 0/1 inputs with 24 and 25 ones (where the median flips),
+   64 at a time as bits, and random 16-bit values against a sort. */
+Test(kernels, median49_network_selects_median)
+{
+    uint64_t s = 12345;
+#define NEXT() (s = s * 6364136223846793005ull + 1442695040888963407ull, s >> 33)
+    for (int round = 0; round < 20000; round++) {
+        uint64_t w[49], want = 0;
+        for (int j = 0; j < 49; j++) w[j] = 0;
+        for (int b = 0; b < 64; b++) {
+            const int ones = 24 + (b & 1); /* a random set of 24 or 25 of the 49 wires */
+            int idx[49];
+            for (int j = 0; j < 49; j++) idx[j] = j;
+            for (int j = 0; j < ones; j++) {
+                const int pick = j + (int)(NEXT() % (uint64_t)(49 - j));
+                const int tmp = idx[j];
+                idx[j] = idx[pick];
+                idx[pick] = tmp;
+                w[idx[j]] |= 1ull << b;
+            }
+            if (ones == 25) want |= 1ull << b;
+        }
+        for (size_t q = 0; q < sizeof pp_median49_net / 2; q++) {
+            const uint64_t a = w[pp_median49_net[q][0]], b = w[pp_median49_net[q][1]];
+            w[pp_median49_net[q][0]] = a & b;
+            w[pp_median49_net[q][1]] = a | b;
+        }
+        cr_assert_eq(w[PP_MEDIAN49_OUT], want, "0/1 round %d", round);
+    }
+    for (int round = 0; round < 20000; round++) {
+        uint16_t v[49], sorted[49];
+        for (int j = 0; j < 49; j++)
+            sorted[j] = v[j] = (uint16_t)(round & 1 ? NEXT() % 5 : NEXT() % 65536);
+        for (size_t q = 0; q < sizeof pp_median49_net / 2; q++) {
+            const uint16_t a = v[pp_median49_net[q][0]], b = v[pp_median49_net[q][1]];
+            v[pp_median49_net[q][0]] = a < b ? a : b;
+            v[pp_median49_net[q][1]] = a < b ? b : a;
+        }
+        for (int i = 1; i < 49; i++) /* insertion sort */
+            for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                const uint16_t tmp = sorted[j];
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = tmp;
+            }
+        cr_assert_eq(v[PP_MEDIAN49_OUT], sorted[24], "value round %d", round);
+    }
+#undef NEXT
 }
 
 /* unsharp = its definition on top of pixpool's own gaussian, for amounts that take the
